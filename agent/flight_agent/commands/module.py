@@ -1,0 +1,28 @@
+"""module filepath: which imported module(s) of the target come from this file."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def run(args: dict, session):
+    path = args["filepath"]
+    target = os.path.realpath(path)
+    names = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str):
+            continue
+        if os.path.realpath(file) == target or (os.path.basename(file) == os.path.basename(target) and _same_file(file, target)):
+            names.append(name)
+    if not names:
+        raise LookupError(f"{path} is not imported in the target process")
+    yield {"kind": "module", "file": path, "modules": sorted(names)}

@@ -1,0 +1,73 @@
+"""Length-prefixed JSON frames, the only format on the agent socket (never pickle).
+
+A frame is a 4-byte big-endian unsigned length followed by that many bytes of UTF-8 JSON whose
+top level is an object. Anything else is a protocol error and the connection is closed.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+
+HEADER = struct.Struct(">I")
+MAX_REQUEST_BYTES = 1 << 20  # what a client may send the agent
+MAX_RESPONSE_BYTES = 64 << 20  # what the agent may send back (bounded records, but big stacks)
+FRAME_BODY_TIMEOUT_S = 10.0  # a frame that has started must finish in this time
+
+
+class ProtocolError(Exception):
+    """The peer broke the framing or sent something that is not a JSON object."""
+
+
+class ConnectionClosed(Exception):
+    """The peer closed the connection between frames."""
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 16))
+        if not chunk:
+            raise ProtocolError("connection closed inside a frame")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(sock: socket.socket, max_bytes: int, idle_timeout: float | None = None) -> dict:
+    """Read one frame. ``idle_timeout`` bounds the wait for its first byte (None: forever)."""
+    sock.settimeout(idle_timeout)
+    try:
+        first = sock.recv(1)
+    except socket.timeout:
+        raise ProtocolError("no request in time") from None
+    if not first:
+        raise ConnectionClosed()
+    sock.settimeout(FRAME_BODY_TIMEOUT_S)
+    try:
+        header = first + _recv_exact(sock, HEADER.size - 1)
+        (length,) = HEADER.unpack(header)
+        if length > max_bytes:
+            raise ProtocolError(f"frame of {length} bytes is over the limit of {max_bytes}")
+        body = _recv_exact(sock, length)
+    except socket.timeout:
+        raise ProtocolError("frame truncated (timed out)") from None
+    finally:
+        sock.settimeout(None)
+    try:
+        message = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ProtocolError(f"frame is not UTF-8 JSON: {e}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("frame is not a JSON object")
+    return message
+
+
+def encode_frame(message: dict) -> bytes:
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=repr).encode("utf-8")
+    return HEADER.pack(len(body)) + body
+
+
+def write_frame(sock: socket.socket, message: dict) -> None:
+    sock.sendall(encode_frame(message))

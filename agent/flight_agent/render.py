@@ -1,0 +1,216 @@
+"""Render target objects to bounded JSON trees: the same rules (-x, -v, -r) for every command.
+
+Live objects never leave the target: every value becomes a tree of plain dicts (see
+docs/schema.md, "value trees"). Bounds keep a huge or hostile object from hurting the target or
+the client: depth (-x), items per container and characters per string (lifted by -v up to hard
+caps), and a node budget for the whole tree. Anything cut says so (``omitted`` / ``cut``).
+
+Looking at an object can run its code (``__repr__``, properties are never called, descriptors of
+``__slots__`` are). Errors there are shown in the tree, never raised.
+"""
+
+from __future__ import annotations
+
+import sys
+
+DEFAULT_DEPTH = 1
+MAX_DEPTH = 6  # -x -1 means this
+STRING_LIMIT = 256  # characters of a repr without -v
+STRING_LIMIT_VERBOSE = 65536
+ITEMS_SHOWN = 20  # over this, show the first and last ITEMS_EDGE without -v
+ITEMS_EDGE = 10
+ITEMS_LIMIT_VERBOSE = 10000
+NODE_BUDGET = 20000
+NODE_BUDGET_VERBOSE = 200000
+
+_SCALARS = (int, float, complex, bool, type(None), str, bytes, bytearray)
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+class RenderOptions:
+    def __init__(self, depth: int = DEFAULT_DEPTH, verbose: bool = False, raw: bool = False):
+        self.depth = depth
+        self.verbose = verbose
+        self.raw = raw
+
+    @classmethod
+    def from_args(cls, args: dict, default_depth: int = DEFAULT_DEPTH) -> RenderOptions:
+        depth = args.get("expand", default_depth)
+        if depth is None:
+            depth = default_depth
+        depth = int(depth)
+        if depth < 0:
+            depth = MAX_DEPTH
+        return cls(depth=min(max(depth, 0), MAX_DEPTH), verbose=bool(args.get("verbose")), raw=bool(args.get("raw")))
+
+
+def type_name(obj: object) -> str:
+    t = type(obj)
+    module = getattr(t, "__module__", None)
+    name = getattr(t, "__qualname__", t.__name__)
+    if module in (None, "builtins"):
+        return name
+    return f"{module}.{name}"
+
+
+class _Renderer:
+    def __init__(self, options: RenderOptions):
+        self.options = options
+        self.string_limit = STRING_LIMIT_VERBOSE if options.verbose else STRING_LIMIT
+        self.budget = NODE_BUDGET_VERBOSE if options.verbose else NODE_BUDGET
+        self.cut = False
+
+    def safe_repr(self, obj: object) -> dict:
+        try:
+            text = repr(obj)
+        except Exception as e:  # a broken __repr__ is the target's business, not a crash of ours
+            return {"repr": f"<repr failed: {type(e).__name__}: {_short(e)}>", "error": True}
+        if not isinstance(text, str):
+            text = str(text)
+        if len(text) > self.string_limit:
+            half = self.string_limit // 2
+            self.cut = True
+            return {"repr": text[:half] + "..." + text[-half:], "cut": len(text)}
+        return {"repr": text}
+
+    def leaf(self, obj: object) -> dict:
+        node = {"type": type_name(obj)}
+        node.update(self.safe_repr(obj))
+        if isinstance(obj, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
+            node["len"] = len(obj)
+        return node
+
+    def node(self, obj: object, depth: int, seen: set) -> dict:
+        self.budget -= 1
+        if self.budget < 0:
+            self.cut = True
+            return {"type": type_name(obj), "omitted": 1}
+        t = type(obj)
+        if issubclass(t, _SCALARS) or depth >= self.options.depth or id(obj) in seen:
+            node = self.leaf(obj)
+            if id(obj) in seen and not issubclass(t, _SCALARS):
+                node["cycle"] = True
+            return node
+        seen.add(id(obj))
+        try:
+            if issubclass(t, dict):
+                return self.mapping(obj, depth, seen)
+            if issubclass(t, _SEQUENCES) or _is_deque(t):
+                return self.sequence(obj, depth, seen)
+            return self.instance(obj, depth, seen)
+        finally:
+            seen.discard(id(obj))
+
+    def _edges(self, n: int) -> tuple[int, int]:
+        """How many items to show from the start and the end of a container of n items."""
+        if self.options.verbose:
+            if n > ITEMS_LIMIT_VERBOSE:
+                return ITEMS_LIMIT_VERBOSE, 0
+            return n, 0
+        if n > ITEMS_SHOWN:
+            return ITEMS_EDGE, ITEMS_EDGE
+        return n, 0
+
+    def sequence(self, obj, depth: int, seen: set) -> dict:
+        items = list(obj) if not isinstance(obj, (list, tuple)) else obj
+        if isinstance(obj, (set, frozenset)):
+            items = _sorted_if_possible(items)
+        n = len(items)
+        head, tail = self._edges(n)
+        out = [self.node(x, depth + 1, seen) for x in items[:head]]
+        if head + tail < n:
+            self.cut = True
+            out.append({"omitted": n - head - tail})
+            out.extend(self.node(x, depth + 1, seen) for x in items[n - tail :])
+        return {"type": type_name(obj), "len": n, "items": out}
+
+    def mapping(self, obj: dict, depth: int, seen: set) -> dict:
+        pairs = list(obj.items())
+        n = len(pairs)
+        head, tail = self._edges(n)
+
+        def entry(kv):
+            return {"key": self.node(kv[0], depth + 1, seen), "value": self.node(kv[1], depth + 1, seen)}
+
+        out = [entry(kv) for kv in pairs[:head]]
+        if head + tail < n:
+            self.cut = True
+            out.append({"omitted": n - head - tail})
+            out.extend(entry(kv) for kv in pairs[n - tail :])
+        return {"type": type_name(obj), "len": n, "entries": out}
+
+    def instance(self, obj: object, depth: int, seen: set) -> dict:
+        attrs = _attributes(obj)
+        if attrs is None:  # nothing to expand (a C object, a function): show its repr
+            return self.leaf(obj)
+        n = len(attrs)
+        head, tail = self._edges(n)
+        out = [{"name": k, "value": self.node(v, depth + 1, seen)} for k, v in attrs[:head]]
+        if head + tail < n:
+            self.cut = True
+            out.append({"omitted": n - head - tail})
+            out.extend({"name": k, "value": self.node(v, depth + 1, seen)} for k, v in attrs[n - tail :])
+        return {"type": type_name(obj), "attrs": out}
+
+
+def _short(e: BaseException) -> str:
+    try:
+        return str(e)[:200]
+    except Exception:
+        return "?"
+
+
+def _is_deque(t: type) -> bool:
+    collections = sys.modules.get("collections")
+    return collections is not None and issubclass(t, collections.deque)
+
+
+def _sorted_if_possible(items):
+    try:
+        return sorted(items)
+    except Exception:
+        return list(items)
+
+
+def _attributes(obj: object) -> list | None:
+    """An object's own attributes from __dict__ and __slots__, without calling properties."""
+    found = []
+    try:
+        d = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        d = None
+    if isinstance(d, dict):
+        found.extend((str(k), v) for k, v in d.items())
+    for klass in type(obj).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        if isinstance(slots, str):
+            slots = (slots,)
+        for name in slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            descriptor = klass.__dict__.get(name)
+            if descriptor is None or not hasattr(descriptor, "__get__"):
+                continue
+            try:
+                found.append((name, descriptor.__get__(obj, type(obj))))
+            except AttributeError:
+                continue  # slot not set
+            except Exception as e:
+                found.append((name, f"<error: {type(e).__name__}>"))
+    if d is None and not found:
+        return None
+    return found
+
+
+def render_value(obj: object, options: RenderOptions) -> dict:
+    """Render one value; the result is a value tree with a top-level ``cut`` flag when bounded."""
+    r = _Renderer(options)
+    if options.raw:
+        limit = r.string_limit if options.verbose else STRING_LIMIT_VERBOSE // 16
+        r.string_limit = limit
+        tree = r.leaf(obj)
+    else:
+        tree = r.node(obj, 0, set())
+    if r.cut:
+        tree["cut_any"] = True
+    return tree

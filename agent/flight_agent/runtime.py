@@ -1,0 +1,64 @@
+"""Where an agent keeps its socket and token: a per-user 0700 directory.
+
+``/tmp/jupyterlab-flight-<uid>/agent-<pid>.sock`` and ``agent-<pid>.token`` (0600). The directory
+must be a real directory owned by that user with no access for others; anything else (a symlink, a
+directory planted by another user) is refused rather than used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+
+BASE = "/tmp"  # fixed, not $TMPDIR: the client and the target must agree whatever their environments
+
+
+def default_dir(uid: int) -> str:
+    return os.path.join(BASE, f"jupyterlab-flight-{uid}")
+
+
+def agent_paths(runtime_dir: str, pid: int) -> dict:
+    base = os.path.join(runtime_dir, f"agent-{pid}")
+    return {"socket": base + ".sock", "token": base + ".token", "error": base + ".error", "lock": base + ".lock"}
+
+
+class UnsafeRuntimeDir(Exception):
+    pass
+
+
+def check_private_dir(path: str, uid: int) -> None:
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeRuntimeDir(f"{path} is not a directory (a symlink?); refusing to use it")
+    if st.st_uid != uid:
+        raise UnsafeRuntimeDir(f"{path} belongs to uid {st.st_uid}, not {uid}; refusing to use it")
+    if st.st_mode & 0o077:
+        raise UnsafeRuntimeDir(f"{path} is accessible to other users (mode {oct(st.st_mode & 0o777)}); refusing to use it")
+
+
+def ensure_private_dir(path: str) -> None:
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    check_private_dir(path, os.geteuid())
+
+
+def write_private_file(path: str, content: dict) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(content, f)
+    os.replace(tmp, path)
+
+
+def process_start_time(pid: int) -> int | None:
+    """Start time in clock ticks since boot (field 22 of /proc/PID/stat): tells a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return int(data[data.rindex(")") + 2 :].split()[19])

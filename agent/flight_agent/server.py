@@ -1,0 +1,288 @@
+"""The agent: a Unix socket server inside the target, one thread per client connection.
+
+Who may talk to it (DESIGN.md, "Agent channel and safety"):
+- the socket lives in a per-user 0700 directory (runtime.py) and is itself 0600;
+- the peer's uid (SO_PEERCRED) must be the target's uid or root;
+- the first frame must carry the random token from the 0600 token file.
+
+Every connection is a Session; what a session installs (console output capture today, hooks of
+later commands) belongs to it and is removed when it ends. ``detach`` stops the whole agent:
+listening socket, every session, its files, and its modules in ``sys.modules``.
+
+Only ``_thread`` is used for threads: importing ``threading`` for the first time from a
+non-main thread would confuse the target's idea of its main thread on Python < 3.13.
+"""
+
+from __future__ import annotations
+
+import _thread
+import hmac
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+from . import SCHEMA_VERSION, VERSION, capture, protocol, runtime
+from .commands import HANDLERS
+from .commands import console as console_command
+from .expressions import ExpressionError
+from .lookup import LookupFailure
+
+MAX_SESSIONS = 32
+HELLO_TIMEOUT_S = 5.0
+
+_agent = None  # the running Agent of this process, if any
+_agent_lock = _thread.allocate_lock()
+
+
+class Session:
+    """One authenticated client connection and everything it owns."""
+
+    def __init__(self, agent: Agent, sock: socket.socket, number: int):
+        self.agent = agent
+        self.sock = sock
+        self.number = number
+        self.thread_ident = None
+        self.console_namespace = console_command.new_namespace()
+        self.running_user_code = False
+        self.send_lock = _thread.allocate_lock()
+
+    def send(self, message: dict) -> None:
+        with self.send_lock:
+            protocol.write_frame(self.sock, message)
+
+    def run_user_code(self, fn, interruptible: bool = False):
+        """Run code that comes from the user (expressions, console); Ctrl-C may interrupt it."""
+        self.running_user_code = interruptible
+        try:
+            return fn()
+        finally:
+            self.running_user_code = False
+
+    def interrupt(self) -> bool:
+        """Raise KeyboardInterrupt in this session's thread if it is running user code."""
+        if not self.running_user_code or self.thread_ident is None:
+            return False
+        import ctypes  # only when asked: most targets never need it
+
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_ident), ctypes.py_object(KeyboardInterrupt))
+        return True
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Agent:
+    def __init__(self, runtime_dir: str):
+        self.pid = os.getpid()
+        self.uid = os.geteuid()
+        self.runtime_dir = runtime_dir
+        self.paths = runtime.agent_paths(runtime_dir, self.pid)
+        self.token = os.urandom(32).hex()
+        self.sessions: dict = {}
+        self.session_counter = 0
+        self.lock = _thread.allocate_lock()
+        self.stopping = False
+        self.thread_idents: set = set()
+        self.wake_r, self.wake_w = os.pipe()
+        self.listener = None
+        self.started = time.time()
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        runtime.ensure_private_dir(self.runtime_dir)
+        for path in (self.paths["socket"], self.paths["token"]):
+            if os.path.lexists(path):
+                os.unlink(path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)
+        try:
+            listener.bind(self.paths["socket"])
+        finally:
+            os.umask(old_umask)
+        listener.listen(16)
+        self.listener = listener
+        runtime.write_private_file(
+            self.paths["token"],
+            {"token": self.token, "pid": self.pid, "start_time": runtime.process_start_time(self.pid),
+             "agent": VERSION, "python": sys.version.split()[0]},
+        )
+        os.set_blocking(self.wake_r, False)
+        _thread.start_new_thread(self._accept_loop, ())
+
+    def stop(self) -> None:
+        """Detach: stop accepting, end every session, remove our files and modules."""
+        with self.lock:
+            if self.stopping:
+                return
+            self.stopping = True
+            sessions = list(self.sessions.values())
+        os.write(self.wake_w, b"x")
+        for s in sessions:
+            s.close()
+        capture.uninstall()
+        for path in (self.paths["socket"], self.paths["token"]):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+    def own_thread_idents(self) -> set:
+        return set(self.thread_idents)
+
+    # -- accepting ---------------------------------------------------------------------------
+    def _accept_loop(self) -> None:
+        self.thread_idents.add(_thread.get_ident())
+        try:
+            while not self.stopping:
+                ready, _, _ = select.select([self.listener, self.wake_r], [], [])
+                if self.stopping or self.wake_r in ready:
+                    break
+                try:
+                    conn, _ = self.listener.accept()
+                except OSError:
+                    continue
+                if not self._peer_allowed(conn) or len(self.sessions) >= MAX_SESSIONS:
+                    conn.close()
+                    continue
+                with self.lock:
+                    self.session_counter += 1
+                    session = Session(self, conn, self.session_counter)
+                    self.sessions[session.number] = session
+                _thread.start_new_thread(self._serve, (session,))
+        finally:
+            self.listener.close()
+            os.close(self.wake_r)
+            os.close(self.wake_w)
+            self.thread_idents.discard(_thread.get_ident())
+            _forget_agent(self)
+
+    def _peer_allowed(self, conn: socket.socket) -> bool:
+        try:
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            _pid, uid, _gid = struct.unpack("3i", creds)
+        except OSError:
+            return False
+        return uid in (self.uid, 0)
+
+    # -- one session -------------------------------------------------------------------------
+    def _serve(self, session: Session) -> None:
+        session.thread_ident = _thread.get_ident()
+        self.thread_idents.add(session.thread_ident)
+        try:
+            hello = protocol.read_frame(session.sock, 4096, idle_timeout=HELLO_TIMEOUT_S)
+            token = hello.get("token")
+            if hello.get("op") != "hello" or not isinstance(token, str) or not hmac.compare_digest(token, self.token):
+                session.send({"op": "error", "message": "authentication failed"})
+                return
+            session.send({"op": "hello", "ok": True, "pid": self.pid, "agent": VERSION, "schema": SCHEMA_VERSION,
+                          "python": sys.version.split()[0], "session": session.number, "executable": sys.executable})
+            while not self.stopping:
+                request = protocol.read_frame(session.sock, protocol.MAX_REQUEST_BYTES)
+                if not self._handle(session, request):
+                    break
+        except (protocol.ProtocolError, protocol.ConnectionClosed, OSError):
+            pass
+        except BaseException:  # never let anything out of the agent thread into the target
+            pass
+        finally:
+            with self.lock:
+                self.sessions.pop(session.number, None)
+            session.close()
+            self.thread_idents.discard(session.thread_ident)
+
+    def _handle(self, session: Session, request: dict) -> bool:
+        """Answer one request; False ends the session."""
+        op = request.get("op")
+        rid = request.get("id")
+        if op == "run":
+            self._run_command(session, rid, request.get("command"), request.get("args") or {})
+            return True
+        if op == "interrupt":
+            target = self.sessions.get(request.get("session"))
+            done = target.interrupt() if target is not None else False
+            session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "message", "text": "interrupted" if done else "nothing to interrupt"}})
+            session.send({"id": rid, "end": True})
+            return True
+        if op == "detach":
+            session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "message", "text": f"detached from pid {self.pid}: agent stopped, all hooks removed"}})
+            session.send({"id": rid, "end": True})
+            self.stop()
+            return False
+        if op == "ping":
+            session.send({"id": rid, "end": True})
+            return True
+        session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "error", "message": f"unknown request {op!r}"}})
+        session.send({"id": rid, "end": True})
+        return True
+
+    def _run_command(self, session: Session, rid, command, args) -> None:
+        handler = HANDLERS.get(command) if isinstance(command, str) else None
+        try:
+            if handler is None:
+                raise LookupError(f"unknown command {command!r}")
+            if not isinstance(args, dict):
+                raise ValueError("args must be an object")
+            for record in handler(args, session):
+                record.setdefault("v", SCHEMA_VERSION)
+                session.send({"id": rid, "record": record})
+        except (ExpressionError, LookupFailure, LookupError, ValueError, TypeError, KeyError) as e:
+            record = {"v": SCHEMA_VERSION, "kind": "error", "message": _message(e)}
+            if isinstance(e, ExpressionError):
+                record["exception"] = {"type": e.error_type, "message": e.error_message}
+            session.send({"id": rid, "record": record})
+        except OSError:
+            raise
+        except Exception as e:
+            session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "error",
+                                                "message": f"internal error in {command}: {type(e).__name__}: {e}",
+                                                "traceback": _traceback_text()}})
+        session.send({"id": rid, "end": True})
+
+
+def _traceback_text() -> str:
+    import traceback
+
+    return traceback.format_exc(limit=8)
+
+
+def _message(e: BaseException) -> str:
+    if isinstance(e, KeyError):
+        return f"missing argument {e.args[0]!r}" if e.args else "missing argument"
+    return str(e)
+
+
+def _forget_agent(agent: Agent) -> None:
+    global _agent
+    with _agent_lock:
+        if _agent is agent:
+            _agent = None
+            # Leave no trace in sys.modules: a later attach loads a fresh copy.
+            for name in [n for n in sys.modules if n == "flight_agent" or n.startswith("flight_agent.")]:
+                sys.modules.pop(name, None)
+
+
+def start_agent(runtime_dir: str) -> Agent:
+    """Start the agent once per process; a second call returns the running one."""
+    global _agent
+    with _agent_lock:
+        if _agent is not None and not _agent.stopping:
+            return _agent
+        agent = Agent(runtime_dir)
+        try:
+            agent.start()
+        except BaseException:
+            runtime.write_private_file(runtime.agent_paths(runtime_dir, os.getpid())["error"],
+                                       {"error": _traceback_text()})
+            raise
+        _agent = agent
+        return agent

@@ -1,0 +1,225 @@
+"""flight_profiler: attach to a running Python process and diagnose it from the terminal.
+
+    flight_profiler PID                      interactive prompt (help, history, tab completion)
+    flight_profiler PID --cmd "stack"        run one command and exit (0 ok, 1 error, 2 bad command)
+    flight_profiler PID --cmd "..." --json   one JSON record per line (docs/schema.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import __version__
+from .commands import command_names, help_text, parse_command
+from .errors import CommandSyntaxError, FlightError
+from .render.text import render_text
+from .session import FlightSession
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+HISTORY_FILE = os.path.join(os.path.expanduser("~"), ".jupyterlab-flight", "cli_history")
+
+
+def _argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flight_profiler",
+        description="Attach to a running Python process (CPython 3.9+, Linux) and inspect it without restarting it.",
+        epilog=help_text() + "\n\nThe agent stays in the target for the next client until 'detach'.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("pid", type=int, help="the process to attach to")
+    parser.add_argument("--cmd", metavar="COMMAND", help="run one command and exit")
+    parser.add_argument("--json", action="store_true", help="with --cmd: print one JSON record per line")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="with --cmd: give up on a command after SECONDS")
+    parser.add_argument("--version", action="version", version=f"jupyterlab-flight {__version__}")
+    return parser
+
+
+class Output:
+    """Prints records as text or JSON lines and remembers whether any was an error."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+        self.failed = False
+
+    def record(self, record: dict) -> None:
+        if record.get("kind") == "error" or (record.get("kind") == "console" and record.get("error")):
+            self.failed = True
+        if self.as_json:
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            text = render_text(record)
+            stream = sys.stderr if record.get("kind") == "error" else sys.stdout
+            print(text, file=stream, flush=True)
+
+    def error(self, message: str) -> None:
+        self.record({"v": 1, "kind": "error", "message": message})
+
+
+def run_once(session: FlightSession, line: str, out: Output, timeout: float | None = None) -> int:
+    try:
+        command = parse_command(line)
+        if timeout is not None and command.where == "agent":
+            records = session.client.run(command.name, command.request, timeout=timeout)
+        else:
+            records = session.execute(command)
+        for record in records:
+            out.record(record)
+    except CommandSyntaxError as e:
+        out.error(e.message)
+        return EXIT_USAGE
+    except FlightError as e:
+        out.error(e.message)
+        return EXIT_ERROR
+    return EXIT_ERROR if out.failed else EXIT_OK
+
+
+# -- interactive prompt ---------------------------------------------------------------------------
+
+
+def _setup_readline():
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - readline is on every Linux CPython we support
+        return None
+    names = command_names() + ["quit", "exit"]
+
+    def complete(text, state):
+        buffer = readline.get_line_buffer()
+        if " " in buffer.lstrip():
+            return None
+        matches = [n + " " for n in names if n.startswith(text)]
+        return matches[state] if state < len(matches) else None
+
+    readline.set_completer(complete)
+    readline.set_completer_delims(" \t")
+    readline.parse_and_bind("tab: complete")
+    os.makedirs(os.path.dirname(HISTORY_FILE), exist_ok=True)
+    try:
+        readline.read_history_file(HISTORY_FILE)
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+    return readline
+
+
+def _run_interruptibly(session: FlightSession, records_fn, out: Output) -> None:
+    """Print a command's records; Ctrl-C interrupts it in the target and returns to the prompt."""
+    try:
+        for record in records_fn():
+            out.record(record)
+    except KeyboardInterrupt:
+        client = session._client
+        if client is not None and not client.closed:
+            try:
+                client.interrupt()
+            except FlightError:
+                pass
+            client.close()  # the session's hooks go with its connection
+        print("\n(interrupted)", file=sys.stderr)
+    except FlightError as e:
+        out.error(e.message)
+
+
+def _console(session: FlightSession, out: Output, request: dict) -> None:
+    print("Python console in the target (private namespace; 'import __main__' reaches the script). exit() or Ctrl-D leaves.")
+    client = session.client
+    buffer: list = []
+    while True:
+        try:
+            line = input("... " if buffer else ">>> ")
+        except EOFError:
+            print()
+            return
+        except KeyboardInterrupt:
+            print("\nKeyboardInterrupt")
+            buffer = []
+            continue
+        if not buffer and line.strip() in ("exit()", "quit()", "exit", "quit"):
+            return
+        buffer.append(line)
+        source = "\n".join(buffer)
+        try:
+            more = next(iter(client.run("console", {"incomplete": source})), {}).get("more", False)
+        except FlightError as e:
+            out.error(e.message)
+            return
+        if more:  # an open block: a blank line closes it
+            continue
+        buffer = []
+        args = dict(request, code=source, session=True)
+        _run_interruptibly(session, lambda: client.run("console", args), out)
+        if client.closed:
+            client = session.client
+
+
+def interactive(session: FlightSession) -> int:
+    readline = _setup_readline()
+    hello = session.client.hello
+    print(f"attached to pid {session.pid} (Python {hello.get('python')}, agent {hello.get('agent')}). "
+          f"'help' lists the commands, Tab completes, 'quit' leaves (the agent stays).")
+    out = Output(as_json=False)
+    try:
+        while True:
+            try:
+                line = input(f"flight {session.pid}> ").strip()
+            except EOFError:
+                print()
+                break
+            except KeyboardInterrupt:
+                print()
+                continue
+            if not line:
+                continue
+            if line in ("quit", "exit"):
+                break
+            try:
+                command = parse_command(line)
+            except CommandSyntaxError as e:
+                out.error(e.message)
+                continue
+            if command.name == "console" and command.where == "local":
+                _console(session, out, command.request)
+                continue
+            _run_interruptibly(session, lambda: session.execute(command), out)
+            if command.name == "detach":
+                break
+    finally:
+        if readline is not None:
+            try:
+                readline.write_history_file(HISTORY_FILE)
+            except OSError:
+                pass
+        session.close()
+    return EXIT_OK
+
+
+def main(argv: list | None = None) -> int:
+    args = _argument_parser().parse_args(argv)
+    out = Output(as_json=args.json)
+    if args.cmd is not None:
+        try:
+            command = parse_command(args.cmd)
+        except CommandSyntaxError as e:
+            out.error(e.message)
+            return EXIT_USAGE
+        # help and reading from outside need no agent in the target
+        if command.where != "agent" and command.name != "detach":
+            return run_once(FlightSession(args.pid), args.cmd, out)
+    try:
+        session = FlightSession.open(args.pid)
+    except FlightError as e:
+        out.error(e.message)
+        return EXIT_ERROR
+    if args.cmd is None:
+        return interactive(session)
+    try:
+        return run_once(session, args.cmd, out, timeout=args.timeout)
+    finally:
+        session.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

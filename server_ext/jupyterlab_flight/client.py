@@ -1,0 +1,116 @@
+"""AgentClient: one authenticated connection to a target's agent.
+
+    for record in client.run("getglobal", {"module": "__main__", "field": "x"}):
+        ...
+
+The wire format is flight_agent.protocol (length-prefixed JSON); the agent's records come back
+as they are. A connection owns what its commands install in the target: closing it removes them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+from collections.abc import Iterator
+
+from flight_agent import protocol, runtime
+from flight_agent.runtime import agent_paths as _agent_paths
+
+from . import __version__
+from .errors import FlightError
+
+
+def runtime_dir_for(uid: int) -> str:
+    return runtime.default_dir(uid)
+
+
+def agent_paths(uid: int, pid: int) -> dict:
+    directory = runtime_dir_for(uid)
+    if os.path.lexists(directory):
+        try:
+            runtime.check_private_dir(directory, uid)
+        except runtime.UnsafeRuntimeDir as e:
+            raise FlightError(str(e)) from None
+    return _agent_paths(directory, pid)
+
+
+class AgentClient:
+    def __init__(self, pid: int, sock: socket.socket, hello: dict, socket_path: str, token: str):
+        self.pid = pid
+        self.sock = sock
+        self.hello = hello
+        self.session = hello.get("session")
+        self._socket_path = socket_path
+        self._token = token
+        self._ids = itertools.count(1)
+        self.closed = False
+
+    @classmethod
+    def connect(cls, pid: int, socket_path: str, token: str, timeout: float = 5.0) -> AgentClient:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(socket_path)
+            protocol.write_frame(sock, {"op": "hello", "token": token, "client": f"jupyterlab-flight {__version__}"})
+            hello = protocol.read_frame(sock, protocol.MAX_RESPONSE_BYTES, idle_timeout=timeout)
+        except (OSError, protocol.ProtocolError, protocol.ConnectionClosed) as e:
+            sock.close()
+            raise FlightError(f"cannot reach the agent of pid {pid}: {e or type(e).__name__}") from None
+        if not hello.get("ok"):
+            sock.close()
+            raise FlightError(f"the agent of pid {pid} refused the connection: {hello.get('message', 'unknown reason')}")
+        sock.settimeout(None)
+        return cls(pid, sock, hello, socket_path, token)
+
+    @property
+    def python_version(self) -> str:
+        return self.hello.get("python", "?")
+
+    def request(self, message: dict, timeout: float | None = None) -> Iterator[dict]:
+        """Send one request and yield its records until the agent says it is done."""
+        if self.closed:
+            raise FlightError("this connection to the agent is closed")
+        rid = next(self._ids)
+        message = dict(message, id=rid)
+        try:
+            protocol.write_frame(self.sock, message)
+            while True:
+                frame = protocol.read_frame(self.sock, protocol.MAX_RESPONSE_BYTES, idle_timeout=timeout)
+                if frame.get("id") != rid:
+                    continue
+                if frame.get("end"):
+                    return
+                record = frame.get("record")
+                if isinstance(record, dict):
+                    yield record
+        except protocol.ConnectionClosed:
+            self.closed = True
+            raise FlightError(f"the agent of pid {self.pid} closed the connection (did the process exit?)") from None
+        except (OSError, protocol.ProtocolError) as e:
+            self.closed = True
+            raise FlightError(f"lost the connection to the agent of pid {self.pid}: {e}") from None
+
+    def run(self, command: str, args: dict, timeout: float | None = None) -> Iterator[dict]:
+        return self.request({"op": "run", "command": command, "args": args}, timeout=timeout)
+
+    def interrupt(self) -> None:
+        """Ask the agent, over a second connection, to interrupt what this session runs."""
+        other = AgentClient.connect(self.pid, self._socket_path, self._token, timeout=2.0)
+        try:
+            list(other.request({"op": "interrupt", "session": self.session}, timeout=2.0))
+        finally:
+            other.close()
+
+    def detach(self) -> list:
+        records = list(self.request({"op": "detach"}, timeout=10.0))
+        self.close()
+        return records
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self.sock.close()
+            except OSError:
+                pass

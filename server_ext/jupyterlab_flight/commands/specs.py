@@ -1,0 +1,151 @@
+"""Each command's arguments, help and how its parsed arguments become a request.
+
+Semantics follow PyFlightProfiler's guide (shared/seeds); the request dicts are what the agent's
+command modules (flight_agent/commands/*.py) read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+EXPAND_HELP = "expand: depth to which values are shown (1-6, -1 for the maximum)"
+VERBOSE_HELP = "verbose: show every item of lists and dicts and whole strings (up to hard caps)"
+RAW_HELP = "raw: show repr() of the value instead of a tree"
+
+
+@dataclass
+class CommandSpec:
+    name: str
+    summary: str
+    arguments: list
+    build: Callable  # argparse.Namespace -> (where, request)
+    examples: list = field(default_factory=list)
+
+
+def _render_args(ns) -> dict:
+    return {"expand": ns.expand, "verbose": ns.verbose, "raw": ns.raw}
+
+
+RENDER_ARGUMENTS = [
+    (("-x", "--expand"), {"type": int, "default": None, "metavar": "N", "help": EXPAND_HELP}),
+    (("-v", "--verbose"), {"action": "store_true", "help": VERBOSE_HELP}),
+    (("-r", "--raw"), {"action": "store_true", "help": RAW_HELP}),
+]
+
+
+def _check_expand(ns) -> None:
+    if ns.expand is not None and not (ns.expand == -1 or 1 <= ns.expand <= 6):
+        from ..errors import CommandSyntaxError
+
+        raise CommandSyntaxError(f"-x must be between 1 and 6, or -1; got {ns.expand}")
+
+
+def _build_help(ns):
+    return "local", {"command": ns.command}
+
+
+def _build_stack(ns):
+    request = {"pid": ns.pid, "file": ns.filepath, "native": ns.native, "asyncio": ns.asyncio}
+    return ("outside" if ns.native or ns.pid is not None else "agent"), request
+
+
+def _build_getglobal(ns):
+    _check_expand(ns)
+    if len(ns.names) not in (2, 3):
+        from ..errors import CommandSyntaxError
+
+        raise CommandSyntaxError("getglobal: expected 'module [class] field'\nusage: getglobal module [class] field [-e expr] [-x n] [-r] [-v]")
+    module, *middle, fieldname = ns.names
+    request = {"module": module, "class": middle[0] if middle else None, "field": fieldname, "expr": ns.expr}
+    request.update(_render_args(ns))
+    return "agent", request
+
+
+def _build_vmtool(ns):
+    from ..errors import CommandSyntaxError
+
+    _check_expand(ns)
+    if ns.action == "getInstances":
+        if not ns.cls:
+            raise CommandSyntaxError("vmtool -a getInstances needs -c module class")
+        if ns.limit is not None and ns.limit < -1:
+            raise CommandSyntaxError("-n must be a positive number of instances, or -1 for all")
+        request = {"action": "getInstances", "module": ns.cls[0], "class": ns.cls[1], "expr": ns.expr, "limit": 10 if ns.limit is None else ns.limit}
+        request.update(_render_args(ns))
+        return "agent", request
+    return "agent", {"action": "forceGc"}
+
+
+def _build_module(ns):
+    return "agent", {"filepath": ns.filepath}
+
+
+def _build_console(ns):
+    _check_expand(ns)
+    request = {"code": ns.code}
+    request.update(_render_args(ns))
+    return ("agent" if ns.code is not None else "local"), request
+
+
+def _build_detach(ns):
+    return "local", {}
+
+
+COMMANDS = {
+    spec.name: spec
+    for spec in [
+        CommandSpec(
+            "help", "show the commands, or one command's options and examples",
+            [(("command",), {"nargs": "?", "help": "the command to explain"})],
+            _build_help, ["help", "help getglobal"],
+        ),
+        CommandSpec(
+            "stack", "Python stacks of every thread (innermost frame last), asyncio tasks with -a",
+            [
+                (("pid",), {"nargs": "?", "type": int, "help": "another process to read from outside (default: the attached one)"}),
+                (("-f", "--filepath"), {"metavar": "FILE", "help": "also write the stacks to FILE"}),
+                (("--native",), {"action": "store_true", "help": "read from outside with pystack: native frames interleaved, GIL holder shown (works on a wedged process)"}),
+                (("-a", "--asyncio"), {"action": "store_true", "help": "also show pending asyncio tasks and what they await"}),
+            ],
+            _build_stack, ["stack", "stack -a", "stack --native", "stack -f /tmp/stacks.txt", "stack 4242"],
+        ),
+        CommandSpec(
+            "getglobal", "a module global or a class field, rendered as a value tree",
+            [
+                (("names",), {"nargs": "+", "metavar": "module [class] field", "help": "where the value lives"}),
+                (("-e", "--expr"), {"metavar": "EXPR", "help": "expression over 'target' (the value) to show instead, e.g. target['key']"}),
+                *RENDER_ARGUMENTS,
+            ],
+            _build_getglobal, ["getglobal __main__ CONFIG", "getglobal __main__ Model registry -x 3", "getglobal app.db POOL -e 'len(target)'"],
+        ),
+        CommandSpec(
+            "vmtool", "live instances of a class (subclasses included), or a forced garbage collection",
+            [
+                (("-a", "--action"), {"required": True, "choices": ["getInstances", "forceGc"], "help": "getInstances or forceGc"}),
+                (("-c", "--class"), {"dest": "cls", "nargs": 2, "metavar": ("MODULE", "CLASS"), "help": "the class whose instances to find"}),
+                (("-e", "--expr"), {"metavar": "EXPR", "help": "expression over 'instances' (the list) to show instead"}),
+                (("-n", "--limit"), {"type": int, "default": None, "metavar": "N", "help": "at most N instances (default 10, -1 for all)"}),
+                *RENDER_ARGUMENTS,
+            ],
+            _build_vmtool, ["vmtool -a getInstances -c __main__ Session", "vmtool -a getInstances -c app.models User -e 'len(instances)' -n -1", "vmtool -a forceGc"],
+        ),
+        CommandSpec(
+            "module", "which imported module(s) a source file is, to use with getglobal, watch, ...",
+            [(("filepath",), {"help": "path of a Python source file"})],
+            _build_module, ["module /srv/app/main.py"],
+        ),
+        CommandSpec(
+            "console", "Python in the target: an interactive console, or one snippet with -c",
+            [
+                (("-c", "--code"), {"metavar": "CODE", "help": "run CODE, print its output and the value of its last expression"}),
+                *RENDER_ARGUMENTS,
+            ],
+            _build_console, ["console", "console -c 'import __main__; len(__main__.cache)'"],
+        ),
+        CommandSpec(
+            "detach", "remove every hook from the target and stop its agent",
+            [], _build_detach, ["detach"],
+        ),
+    ]
+}

@@ -1,0 +1,132 @@
+"""Render result records (docs/schema.md) as plain text for the terminal and text/plain."""
+
+from __future__ import annotations
+
+import linecache
+
+INDENT = "  "
+
+
+def value_text(node: dict, indent: int = 0) -> str:
+    """A value tree as Python-like text, one item per line when expanded."""
+    pad = INDENT * (indent + 1)
+    close = INDENT * indent
+    if "omitted" in node and len(node) <= 2:
+        return f"... {node['omitted']} more ..."
+    if "items" in node:
+        t = node["type"]
+        opening, closing = {"list": ("[", "]"), "tuple": ("(", ")"), "set": ("{", "}")}.get(t, (f"{t}([", "])"))
+        if not node["items"]:
+            return opening + closing
+        parts = [pad + value_text(item, indent + 1) for item in node["items"]]
+        return opening + "\n" + ",\n".join(parts) + "\n" + close + closing
+    if "entries" in node:
+        opening, closing = ("{", "}") if node["type"] == "dict" else (f"{node['type']}({{", "})")
+        if not node["entries"]:
+            return opening + closing
+        parts = []
+        for entry in node["entries"]:
+            if "omitted" in entry and "key" not in entry:
+                parts.append(pad + f"... {entry['omitted']} more ...")
+            else:
+                parts.append(pad + value_text(entry["key"], indent + 1) + ": " + value_text(entry["value"], indent + 1))
+        return opening + "\n" + ",\n".join(parts) + "\n" + close + closing
+    if "attrs" in node:
+        if not node["attrs"]:
+            return f"{node['type']}()"
+        parts = []
+        for attr in node["attrs"]:
+            if "name" not in attr:
+                parts.append(pad + f"... {attr['omitted']} more ...")
+            else:
+                parts.append(pad + f"{attr['name']}=" + value_text(attr["value"], indent + 1))
+        return f"{node['type']}(\n" + ",\n".join(parts) + "\n" + close + ")"
+    text = node.get("repr", f"<{node.get('type', '?')}>")
+    if node.get("cut"):
+        text += f"  [cut: {node['cut']} characters]"
+    return text
+
+
+def _stack_text(record: dict) -> str:
+    lines = []
+    source = record.get("source")
+    for t in record.get("threads", []):
+        flags = []
+        if t.get("main"):
+            flags.append("main")
+        if t.get("daemon"):
+            flags.append("daemon")
+        if t.get("gil") is True:
+            flags.append("holds the GIL")
+        name = t.get("name") or "?"
+        header = f'Thread {t.get("native_id") or t["thread_id"]} "{name}"'
+        if flags:
+            header += " (" + ", ".join(flags) + ")"
+        lines.append(header + " (most recent call last):")
+        if t.get("frames_omitted"):
+            lines.append(f"  ... {t['frames_omitted']} outer frames omitted ...")
+        for f in t.get("frames", []):
+            if f.get("native"):
+                lines.append(f'  (C) {f["function"]} ({f.get("library") or f.get("file")})')
+                continue
+            lines.append(f'  File "{f["file"]}", line {f["line"]}, in {f["function"]}')
+            source_line = linecache.getline(f["file"], f["line"]).strip() if f.get("line") else ""
+            if source_line:
+                lines.append(f"    {source_line}")
+        lines.append("")
+    for task in record.get("tasks", []) or []:
+        lines.append(f'Task "{task["name"]}" ({task["state"]}) coroutine {task["coroutine"]}')
+        for f in task.get("frames", []):
+            lines.append(f'  File "{f["file"]}", line {f["line"]}, in {f["function"]}')
+        if task.get("awaiting"):
+            lines.append(f"  awaiting {task['awaiting']}")
+        lines.append("")
+    if "tasks" in record and not record["tasks"]:
+        lines.append("no pending asyncio tasks")
+    if source == "pystack":
+        lines.append(f"(read from outside by pystack{', native frames' if record.get('native') else ''})")
+    return "\n".join(lines).rstrip()
+
+
+def _value_record_text(record: dict) -> str:
+    lines = [f"EXPR:  {record.get('expr')}", f"TYPE:  {record.get('type')}"]
+    if "count" in record:
+        lines.append(f"FOUND: {record['count']} instance(s), {record['shown']} used")
+    lines.append("VALUE: " + value_text(record["value"]))
+    if record["value"].get("cut_any"):
+        lines.append("(some items or characters were cut: -v shows more, -x goes deeper)")
+    return "\n".join(lines)
+
+
+def _console_text(record: dict) -> str:
+    parts = []
+    if record.get("stdout"):
+        parts.append(record["stdout"].rstrip("\n"))
+    if record.get("stderr"):
+        parts.append(record["stderr"].rstrip("\n"))
+    if record.get("error"):
+        parts.append((record["error"].get("traceback") or f"{record['error']['type']}: {record['error']['message']}").rstrip("\n"))
+    elif record.get("value") is not None:
+        parts.append(value_text(record["value"]))
+    return "\n".join(parts)
+
+
+def render_text(record: dict) -> str:
+    kind = record.get("kind")
+    if kind == "stack":
+        return _stack_text(record)
+    if kind == "value":
+        return _value_record_text(record)
+    if kind == "console":
+        return _console_text(record)
+    if kind == "module":
+        return f"{record['file']} is imported as: " + ", ".join(record["modules"])
+    if kind == "gc":
+        return f"garbage collection done: {record['collected']} unreachable objects found, {record['uncollectable']} uncollectable"
+    if kind == "help":
+        return record["text"]
+    if kind == "message":
+        return record["text"]
+    if kind == "error":
+        return f"error: {record['message']}"
+    return str(record)

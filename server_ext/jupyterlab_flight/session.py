@@ -1,0 +1,80 @@
+"""FlightSession: run parsed commands against one target, whichever way each command runs.
+
+The CLI, the magics and the server extension all go through here, so a command behaves the same
+from every front door: agent commands go to the agent; ``stack --native`` / ``stack PID`` are read
+from outside; help and detach are answered here. Records come back as they are (schema v1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .attach import attach
+from .client import AgentClient
+from .commands import ParsedCommand, help_text, parse_command
+from .errors import FlightError
+from .outside import read_stack
+from .render.text import render_text
+
+
+class FlightSession:
+    def __init__(self, pid: int, client: AgentClient | None = None):
+        self.pid = pid
+        self._client = client
+
+    @classmethod
+    def open(cls, pid: int) -> FlightSession:
+        return cls(pid, attach(pid))
+
+    @property
+    def client(self) -> AgentClient:
+        if self._client is None or self._client.closed:
+            self._client = attach(self.pid)
+        return self._client
+
+    def run_line(self, line: str) -> Iterator[dict]:
+        return self.execute(parse_command(line))
+
+    def execute(self, command: ParsedCommand) -> Iterator[dict]:
+        if command.name == "help":
+            yield {"v": 1, "kind": "help", "command": command.request.get("command"), "text": help_text(command.request.get("command"))}
+            return
+        if command.name == "detach":
+            yield from self.detach()
+            return
+        if command.name == "console" and command.where == "local":
+            raise FlightError("the interactive console needs a terminal: use console -c '<code>'")
+        if command.where == "outside":
+            records = [read_stack(command.request.get("pid") or self.pid, command.request.get("native", False))]
+        else:
+            records = self.client.run(command.name, command.request)
+        for record in records:
+            yield record
+            if command.name == "stack" and command.request.get("file") and record.get("kind") == "stack":
+                yield self._write_file(command.request["file"], render_text(record))
+
+    @staticmethod
+    def _write_file(path: str, text: str) -> dict:
+        try:
+            with open(path, "w") as f:
+                f.write(text + "\n")
+        except OSError as e:
+            return {"v": 1, "kind": "error", "message": f"cannot write {path}: {e.strerror}"}
+        return {"v": 1, "kind": "message", "text": f"stacks written to {path}"}
+
+    def detach(self) -> Iterator[dict]:
+        if self._client is None or self._client.closed:
+            from .attach import find_agent, inspect_process
+
+            self._client = find_agent(inspect_process(self.pid))
+            if self._client is None:
+                yield {"v": 1, "kind": "message", "text": f"pid {self.pid} has no agent: nothing to detach"}
+                return
+        records = self._client.detach()
+        self._client = None
+        yield from records
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
