@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -152,7 +153,7 @@ static unsigned long entry_point(pid_t pid) {
 
 /* Symbols of the target's libc: same file as ours, so our offsets rebased onto its base. */
 struct libc_syms {
-    unsigned long dlopen_fn, dlsym_fn, dlerror_fn;
+    unsigned long dlopen_fn, dlsym_fn, dlerror_fn, mmap_fn, munmap_fn;
     int private_api; /* glibc < 2.34: __libc_dlopen_mode / __libc_dlsym */
 };
 
@@ -163,7 +164,7 @@ static unsigned long rebase(void *ours, unsigned long target_base) {
 }
 
 static struct libc_syms find_libc_syms(void) {
-    struct libc_syms s = {0, 0, 0, 0};
+    struct libc_syms s = {0, 0, 0, 0, 0, 0};
     void *self_libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
     if (!self_libc) die(EXIT_SYMBOLS, "cannot find libc.so.6 in the injector");
     void *our_dlopen = dlsym(self_libc, "dlopen");
@@ -189,6 +190,9 @@ static struct libc_syms find_libc_syms(void) {
     s.dlopen_fn = rebase(our_dlopen, base);
     s.dlsym_fn = rebase(our_dlsym, base);
     s.dlerror_fn = our_dlerror ? rebase(our_dlerror, base) : 0;
+    s.mmap_fn = rebase(dlsym(self_libc, "mmap"), base);
+    s.munmap_fn = rebase(dlsym(self_libc, "munmap"), base);
+    if (!s.mmap_fn || !s.munmap_fn) die(EXIT_SYMBOLS, "no mmap in this libc");
     return s;
 }
 
@@ -334,13 +338,17 @@ static void give_back(void) {
     release_thread(thread.tid, thread.pending_signal);
 }
 
-/* Call fn(a1, a2) on the borrowed thread with the stack pointer sp; return its rax. */
-static unsigned long remote_call(unsigned long fn, unsigned long a1, unsigned long a2, unsigned long sp) {
+/* Call fn(a[0..5]) on the borrowed thread with the stack pointer sp; return its rax. */
+static unsigned long remote_call6(unsigned long fn, const unsigned long a[6], unsigned long sp) {
     struct user_regs_struct regs = thread.regs;
     regs.rip = trampoline_addr;
     regs.rax = fn;
-    regs.rdi = a1;
-    regs.rsi = a2;
+    regs.rdi = a[0];
+    regs.rsi = a[1];
+    regs.rdx = a[2];
+    regs.rcx = a[3];
+    regs.r8 = a[4];
+    regs.r9 = a[5];
     regs.rsp = sp;
     regs.orig_rax = (unsigned long)-1; /* no syscall restart while we borrow the thread */
     regs.eflags &= ~0x400UL;           /* ABI: direction flag clear */
@@ -360,13 +368,18 @@ static unsigned long remote_call(unsigned long fn, unsigned long a1, unsigned lo
     return out.rax;
 }
 
+static unsigned long remote_call(unsigned long fn, unsigned long a1, unsigned long a2, unsigned long sp) {
+    unsigned long a[6] = {a1, a2, 0, 0, 0, 0};
+    return remote_call6(fn, a, sp);
+}
+
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) die(EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
-    if (len < 0 || len > 65536) die(EXIT_USAGE, "%s is too large", path);
+    if (len < 0 || len > (16L << 20)) die(EXIT_USAGE, "%s is too large", path);
     char *buf = calloc(1, (size_t)len + 1);
     if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) die(EXIT_USAGE, "cannot read %s", path);
     fclose(f);
@@ -407,14 +420,21 @@ int main(int argc, char **argv) {
     mem_write(trampoline_addr, TRAMPOLINE, sizeof TRAMPOLINE);
     trampoline_written = 1;
 
-    /* Strings go on the borrowed thread's stack, below its red zone; calls run below them. */
+    /* Short strings go on the borrowed thread's stack, below its red zone; the code (it can be
+     * tens of KB) goes to a private mapping made for it and unmapped once flight_boot copied it. */
     const char *boot_symbol = "flight_boot";
     size_t so_len = strlen(boot_so) + 1, sym_len = strlen(boot_symbol) + 1, code_len = strlen(code) + 1;
-    unsigned long strings = (thread.regs.rsp - 512 - so_len - sym_len - code_len) & ~15UL;
-    unsigned long so_addr = strings, sym_addr = so_addr + so_len, code_addr = sym_addr + sym_len;
+    unsigned long strings = (thread.regs.rsp - 512 - so_len - sym_len) & ~15UL;
+    unsigned long so_addr = strings, sym_addr = so_addr + so_len;
     unsigned long call_sp = (strings - 256) & ~15UL;
     mem_write(so_addr, boot_so, so_len);
     mem_write(sym_addr, boot_symbol, sym_len);
+    unsigned long map_args[6] = {0, code_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (unsigned long)-1, 0};
+    unsigned long code_addr = remote_call6(libc.mmap_fn, map_args, call_sp);
+    if (code_addr == (unsigned long)MAP_FAILED || code_addr == 0) {
+        give_back();
+        die(EXIT_CALL_FAILED, "cannot map %zu bytes in the target", code_len);
+    }
     mem_write(code_addr, code, code_len);
 
     int mode = RTLD_NOW | (libc.private_api ? 0x80000000 : 0); /* __RTLD_DLOPEN for the private API */
@@ -428,15 +448,18 @@ int main(int argc, char **argv) {
                 why[sizeof why - 1] = 0;
             }
         }
+        remote_call(libc.munmap_fn, code_addr, code_len, call_sp);
         give_back();
         die(EXIT_CALL_FAILED, "dlopen(%s) failed in the target: %s", boot_so, why);
     }
     unsigned long boot = remote_call(libc.dlsym_fn, handle, sym_addr, call_sp);
     if (!boot) {
+        remote_call(libc.munmap_fn, code_addr, code_len, call_sp);
         give_back();
         die(EXIT_CALL_FAILED, "flight_boot not found in %s", boot_so);
     }
     long rc = (long)(int)remote_call(boot, code_addr, 0, call_sp);
+    remote_call(libc.munmap_fn, code_addr, code_len, call_sp);
     give_back();
     close(mem_fd);
     if (rc == -1) die(EXIT_BOOT_REFUSED, "the target has no Python C API (not a CPython process?)");

@@ -16,7 +16,6 @@ non-main thread would confuse the target's idea of its main thread on Python < 3
 from __future__ import annotations
 
 import _thread
-import hmac
 import os
 import select
 import socket
@@ -119,22 +118,24 @@ class Agent:
         os.set_blocking(self.wake_r, False)
         _thread.start_new_thread(self._accept_loop, ())
 
-    def stop(self) -> None:
-        """Detach: stop accepting, end every session, remove our files and modules."""
+    def stop(self, keep: Session | None = None) -> None:
+        """Detach: stop accepting, end every session (but ``keep``, which ends itself), remove our
+        files and, when the accept loop ends, our modules."""
         with self.lock:
             if self.stopping:
                 return
             self.stopping = True
-            sessions = list(self.sessions.values())
-        os.write(self.wake_w, b"x")
-        for s in sessions:
-            s.close()
-        capture.uninstall()
+            sessions = [s for s in self.sessions.values() if s is not keep]
+        # Files first: from now on a new client finds no agent here and starts a fresh one.
         for path in (self.paths["socket"], self.paths["token"]):
             try:
                 os.unlink(path)
             except OSError:
                 pass
+        os.write(self.wake_w, b"x")
+        for s in sessions:
+            s.close()
+        capture.uninstall()
 
     def own_thread_idents(self) -> set:
         return set(self.thread_idents)
@@ -181,7 +182,7 @@ class Agent:
         try:
             hello = protocol.read_frame(session.sock, 4096, idle_timeout=HELLO_TIMEOUT_S)
             token = hello.get("token")
-            if hello.get("op") != "hello" or not isinstance(token, str) or not hmac.compare_digest(token, self.token):
+            if hello.get("op") != "hello" or not isinstance(token, str) or not _same_secret(token, self.token):
                 session.send({"op": "error", "message": "authentication failed"})
                 return
             session.send({"op": "hello", "ok": True, "pid": self.pid, "agent": VERSION, "schema": SCHEMA_VERSION,
@@ -214,9 +215,9 @@ class Agent:
             session.send({"id": rid, "end": True})
             return True
         if op == "detach":
+            self.stop(keep=session)
             session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "message", "text": f"detached from pid {self.pid}: agent stopped, all hooks removed"}})
             session.send({"id": rid, "end": True})
-            self.stop()
             return False
         if op == "ping":
             session.send({"id": rid, "end": True})
@@ -247,6 +248,13 @@ class Agent:
                                                 "message": f"internal error in {command}: {type(e).__name__}: {e}",
                                                 "traceback": _traceback_text()}})
         session.send({"id": rid, "end": True})
+
+
+def _same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison. _operator is built in: no import cost (hmac pulls in OpenSSL)."""
+    import _operator
+
+    return _operator._compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 def _traceback_text() -> str:

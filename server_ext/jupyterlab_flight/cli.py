@@ -205,8 +205,8 @@ def main(argv: list | None = None) -> int:
         except CommandSyntaxError as e:
             out.error(e.message)
             return EXIT_USAGE
-        # help and reading from outside need no agent in the target
-        if command.where != "agent" and command.name != "detach":
+        # help, detach and reading from outside never start an agent in the target
+        if command.where != "agent":
             return run_once(FlightSession(args.pid), args.cmd, out)
     try:
         session = FlightSession.open(args.pid)

@@ -8,7 +8,6 @@ other value. An exception is reported with its traceback and never propagates.
 
 from __future__ import annotations
 
-import ast
 import builtins
 
 from ..capture import Capture
@@ -28,6 +27,8 @@ def _format_exception(e: BaseException, only: bool = False) -> str:
 
 def _compile(source: str):
     """Compile to (body, last expression or None); raises SyntaxError."""
+    import ast  # only when the console is used
+
     tree = ast.parse(source, "<flight console>", "exec")
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):

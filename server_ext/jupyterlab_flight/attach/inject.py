@@ -36,27 +36,52 @@ _INJECTOR_EXIT = {
     9: "the target refused the agent",
 }
 
+# Runs in the target, in a fresh namespace. The agent's sources come inside the code itself and
+# are imported through a finder that lives only during the boot: loading them from files would
+# release the GIL at every file operation, and on a busy target each release costs a GIL wait.
 BOOTSTRAP = """\
 import sys
-try:
-    _m = sys.modules.get("flight_agent")
-    if _m is None:
-        import importlib.util as _u
-        _s = _u.spec_from_file_location("flight_agent", {init!r}, submodule_search_locations=[{package!r}])
-        _m = _u.module_from_spec(_s)
-        sys.modules["flight_agent"] = _m
+def _flight_boot(sources, runtime, error_path):
+    if "flight_agent.server" not in sys.modules:
+        ModuleSpec = type(sys.__spec__)
+
+        class Finder:
+            @staticmethod
+            def find_spec(name, path=None, target=None):
+                entry = sources.get(name)
+                if entry is None:
+                    return None
+                spec = ModuleSpec(name, Finder, origin=entry[0], is_package=entry[1])
+                spec.has_location = True
+                return spec
+
+            @staticmethod
+            def create_module(spec):
+                return None
+
+            @staticmethod
+            def exec_module(module):
+                origin, _, source = sources[module.__name__]
+                exec(compile(source, origin, "exec"), module.__dict__)
+
+        sys.meta_path.insert(0, Finder)
         try:
-            _s.loader.exec_module(_m)
+            __import__("flight_agent.server")
         except BaseException:
-            sys.modules.pop("flight_agent", None)
+            for name in [n for n in sys.modules if n == "flight_agent" or n.startswith("flight_agent.")]:
+                del sys.modules[name]
             raise
-    _m.start({runtime!r})
+        finally:
+            sys.meta_path.remove(Finder)
+    sys.modules["flight_agent.server"].start_agent(runtime)
+try:
+    _flight_boot(SOURCES, RUNTIME, ERROR_PATH)
 except BaseException:
     import json, os, traceback
     try:
-        os.makedirs({runtime!r}, 0o700, exist_ok=True)
-        with open({error!r}, "w") as _f:
-            json.dump({{"error": traceback.format_exc(limit=6)}}, _f)
+        os.makedirs(RUNTIME, 0o700, exist_ok=True)
+        with open(ERROR_PATH, "w") as _f:
+            json.dump({"error": traceback.format_exc(limit=6)}, _f)
     except OSError:
         pass
 """
@@ -69,15 +94,37 @@ def agent_package_dir() -> str:
     return list(spec.submodule_search_locations)[0]
 
 
+def agent_sources() -> dict:
+    """{module name: (file, is_package, source)} for every module of flight_agent."""
+    root = agent_package_dir()
+    sources = {}
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        relative = os.path.relpath(directory, root)
+        package = "flight_agent" if relative == "." else "flight_agent." + relative.replace(os.sep, ".")
+        for file in sorted(files):
+            if not file.endswith(".py"):
+                continue
+            path = os.path.join(directory, file)
+            with open(path, encoding="utf-8") as f:
+                source = f.read()
+            if file == "__init__.py":
+                sources[package] = (path, True, source)
+            else:
+                sources[f"{package}.{file[:-3]}"] = (path, False, source)
+    return sources
+
+
 def bootstrap_code(target: TargetProcess) -> str:
-    package = agent_package_dir()
     runtime = runtime_dir_for(target.uid)
-    return BOOTSTRAP.format(
-        init=os.path.join(package, "__init__.py"),
-        package=package,
-        runtime=runtime,
-        error=agent_paths(target.uid, target.pid)["error"],
+    code = (
+        f"SOURCES = {agent_sources()!r}\n"
+        f"RUNTIME = {runtime!r}\n"
+        f"ERROR_PATH = {agent_paths(target.uid, target.pid)['error']!r}\n" + BOOTSTRAP
     )
+    # Whatever namespace runs this (a fresh dict from the boot library; __main__'s under
+    # sys.remote_exec), it binds no name there.
+    return f"exec(compile({code!r}, '<flight bootstrap>', 'exec'), {{'__builtins__': __builtins__}})\n"
 
 
 def _write_temp(code: str) -> str:

@@ -1,0 +1,132 @@
+"""The agent channel: who may connect, and what malformed input does (nothing, to the target)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import stat
+import struct
+
+from test_lifecycle import settled
+
+from jupyterlab_flight.attach import attach
+from jupyterlab_flight.client import agent_paths
+
+
+def test_socket_and_token_are_private(target):
+    client = attach(target.pid)
+    try:
+        paths = agent_paths(os.geteuid(), target.pid)
+        directory = os.path.dirname(paths["socket"])
+        assert stat.S_IMODE(os.lstat(directory).st_mode) == 0o700
+        assert stat.S_IMODE(os.lstat(paths["socket"]).st_mode) & 0o077 == 0
+        assert stat.S_IMODE(os.lstat(paths["token"]).st_mode) == 0o600
+    finally:
+        client.detach()
+
+
+def _connect(path: str) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    return s
+
+
+def _frame(obj) -> bytes:
+    body = json.dumps(obj).encode()
+    return struct.pack(">I", len(body)) + body
+
+
+def _recv_exact(s: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        assert chunk, "the agent closed an authenticated session on a malformed request"
+        data += chunk
+    return data
+
+
+def _drain(s: socket.socket) -> bytes:
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, OSError):
+        pass
+    return data
+
+
+def test_fuzzed_frames_are_rejected_and_harmless(target):
+    baseline = target.report()
+    client = attach(target.pid)
+    paths = agent_paths(os.geteuid(), target.pid)
+    with open(paths["token"]) as f:
+        token = json.load(f)["token"]
+    rng = random.Random(1234)
+    sent = 0
+
+    # 1. before authentication: garbage, truncated, oversized, non-object and wrong-token frames
+    for i in range(600):
+        s = _connect(paths["socket"])
+        choice = i % 6
+        if choice == 0:
+            s.sendall(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 200))))
+        elif choice == 1:
+            s.sendall(struct.pack(">I", 100) + b"x" * rng.randint(0, 99))  # truncated, then closed
+        elif choice == 2:
+            s.sendall(struct.pack(">I", 0xFFFFFFF0) + b"{}")  # oversized
+        elif choice == 3:
+            s.sendall(_frame(rng.choice([[], 1, "hello", None, [1, 2]])))
+        elif choice == 4:
+            s.sendall(_frame({"op": "hello", "token": "%064x" % rng.getrandbits(256)}))
+            assert b"authentication failed" in _drain(s)
+        else:
+            body = bytes(rng.getrandbits(8) for _ in range(50))
+            s.sendall(struct.pack(">I", len(body)) + body)
+        sent += 1
+        s.close()
+
+    # 2. after authentication: malformed requests get an error record, and the session goes on
+    s = _connect(paths["socket"])
+    s.sendall(_frame({"op": "hello", "token": token}))
+    bad_requests = [
+        {"op": "run", "command": "getglobal", "args": {}},
+        {"op": "run", "command": "getglobal", "args": "not an object"},
+        {"op": "run", "command": 42},
+        {"op": "run", "command": "no-such-command", "args": {}},
+        {"op": "run", "command": "vmtool", "args": {"action": "explode"}},
+        {"op": "run", "command": "getglobal", "args": {"module": ["x"], "field": {}}},
+        {"op": "run", "command": "stack", "args": {"asyncio": "yes"}},
+        {"op": "frobnicate"},
+        {"op": "interrupt", "session": "nope"},
+    ]
+    s.settimeout(10)
+    (length,) = struct.unpack(">I", _recv_exact(s, 4))
+    assert json.loads(_recv_exact(s, length))["ok"] is True
+    for i in range(500):
+        request = dict(rng.choice(bad_requests), id=i)
+        s.sendall(_frame(request))
+        sent += 1
+        kinds = []
+        while True:
+            (length,) = struct.unpack(">I", _recv_exact(s, 4))
+            reply = json.loads(_recv_exact(s, length))
+            assert reply["id"] == i
+            if reply.get("end"):
+                break
+            kinds.append(reply["record"]["kind"])
+        assert kinds and set(kinds) <= {"error", "message", "stack"}, (request, kinds)
+    s.close()
+    assert sent >= 1000
+
+    # the agent still answers, the target is still correct and leaks nothing
+    records = list(client.run("getglobal", {"module": "__main__", "field": "RESULTS"}))
+    assert records[0]["kind"] == "value"
+    client.detach()
+    report = settled(target, baseline, timeout=10.0)
+    assert report["results"]["errors"] == 0

@@ -1,0 +1,62 @@
+"""Attach, reuse, detach: the agent comes and goes and leaves the target exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from conftest import flight_json
+
+from jupyterlab_flight.attach import attach, find_agent, inspect_process
+from jupyterlab_flight.client import agent_paths
+
+
+def settled(target, baseline: dict, timeout: float = 5.0) -> dict:
+    """Wait until the target's own report shows no trace of the agent."""
+    return target.wait_report(
+        lambda r: r["tasks"] == baseline["tasks"] and r["fds"] == baseline["fds"] and not r["flight_modules"]
+        and r["stdout_original"] and r["stderr_original"] and r["meta_path_len"] == baseline["meta_path_len"]
+        and not r["trace"] and not r["profile"],
+        timeout=timeout,
+    )
+
+
+def test_attach_again_reuses_the_agent(target):
+    first = attach(target.pid)
+    second = attach(target.pid)
+    try:
+        assert first.hello["pid"] == second.hello["pid"] == target.pid
+        assert second.session == first.session + 1  # same agent, a new session
+        assert target.wait_report(lambda r: r["flight_modules"])["flight_modules"]
+    finally:
+        second.close()
+        first.detach()
+
+
+def test_detach_removes_everything(target):
+    baseline = target.report()
+    client = attach(target.pid)
+    list(client.run("console", {"code": "print('captured')"}))  # installs, then removes, the output router
+    assert target.wait_report(lambda r: r["flight_modules"])["tasks"] > baseline["tasks"]
+    records = client.detach()
+    assert records[0]["kind"] == "message" and "detached" in records[0]["text"]
+    settled(target, baseline)
+    paths = agent_paths(os.geteuid(), target.pid)
+    assert not os.path.exists(paths["socket"]) and not os.path.exists(paths["token"])
+    assert find_agent(inspect_process(target.pid)) is None
+    rc, records = flight_json(target.pid, "detach")
+    assert rc == 0 and "nothing to detach" in records[0]["text"]
+
+
+def test_fifty_cycles_leave_the_target_correct(target):
+    baseline = target.report()
+    for i in range(50):
+        client = attach(target.pid)
+        records = list(client.run("getglobal", {"module": "__main__", "field": "RESULTS", "expand": 1}))
+        assert records[0]["kind"] == "value", records
+        client.detach()
+    report = settled(target, baseline, timeout=10.0)
+    assert report["results"]["errors"] == 0
+    before = report["results"]["iterations"]
+    time.sleep(0.3)
+    assert target.report()["results"]["iterations"] > before  # still working
