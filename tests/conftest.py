@@ -42,7 +42,11 @@ class Target:
         self.report_path = str(tmp_path / f"report-{version}.json")
         self.proc = subprocess.Popen(
             [interpreter(version), "-u", os.path.join(TARGETS, script), self.report_path, *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": "/usr/bin:/bin"}, cwd=str(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PATH": "/usr/bin:/bin"},
+            cwd=str(tmp_path),
         )
         line = self.proc.stdout.readline()
         if line.strip() != "READY":
@@ -93,7 +97,9 @@ def target(version, tmp_path):
 
 def flight(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Run the flight_profiler CLI of this installation."""
-    return subprocess.run([sys.executable, "-m", "jupyterlab_flight.cli", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "jupyterlab_flight.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def flight_json(pid: int, command: str) -> tuple[int, list]:

@@ -9,10 +9,9 @@ import socket
 import stat
 import struct
 
-from test_lifecycle import settled
-
 from jupyterlab_flight.attach import attach
 from jupyterlab_flight.client import agent_paths
+from test_lifecycle import settled
 
 
 def test_socket_and_token_are_private(target):
@@ -83,7 +82,7 @@ def test_fuzzed_frames_are_rejected_and_harmless(target):
         elif choice == 3:
             s.sendall(_frame(rng.choice([[], 1, "hello", None, [1, 2]])))
         elif choice == 4:
-            s.sendall(_frame({"op": "hello", "token": "%064x" % rng.getrandbits(256)}))
+            s.sendall(_frame({"op": "hello", "token": f"{rng.getrandbits(256):064x}"}))
             assert b"authentication failed" in _drain(s)
         else:
             body = bytes(rng.getrandbits(8) for _ in range(50))

@@ -1,88 +1,117 @@
-"""The interactive flight_profiler prompt, driven through a real pseudo-terminal."""
+"""The interactive flight_profiler prompt, driven in a real terminal (tmux)."""
 
 from __future__ import annotations
 
-import os
-import pty
-import select
+import shlex
+import shutil
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (make test installs it)")
+
 
 class Terminal:
+    """A tmux session running the CLI; keys go in with send-keys, the screen comes out with capture-pane."""
+
     def __init__(self, *args: str):
-        self.master, slave = pty.openpty()
-        env = dict(os.environ, TERM="dumb", HOME=os.environ.get("HOME", "/tmp"))
-        self.proc = subprocess.Popen([sys.executable, "-m", "jupyterlab_flight.cli", *args], stdin=slave, stdout=slave,
-                                     stderr=slave, env=env, close_fds=True)
-        os.close(slave)
-        self.output = ""
+        self.name = f"flight-test-{uuid.uuid4().hex[:8]}"
+        command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "jupyterlab_flight.cli", *args])
+        # 'exec' so the pane dies with the CLI; 'sleep' keeps the screen readable after it exits
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                "200",
+                "-y",
+                "50",
+                f"{command}; echo EXIT=$?; sleep 30",
+            ],
+            check=True,
+        )
+        self.seen = 0
+
+    def screen(self) -> str:
+        done = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-J", "-S", "-2000", "-t", self.name], capture_output=True, text=True
+        )
+        return done.stdout
 
     def read_until(self, text: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
-        while text not in self.output:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"never saw {text!r}; screen:\n{self.output[-3000:]}")
-            ready, _, _ = select.select([self.master], [], [], remaining)
-            if ready:
-                try:
-                    self.output += os.read(self.master, 65536).decode(errors="replace")
-                except OSError:
-                    break
-        return self.output
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            position = screen.find(text, self.seen)
+            if position >= 0:
+                self.seen = position + len(text)
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"never saw {text!r}; screen:\n{self.screen()[-3000:]}")
 
-    def send(self, keys: str) -> None:
-        self.output = ""
-        os.write(self.master, keys.encode())
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
-    def close(self) -> int:
-        try:
-            return self.proc.wait(timeout=10)
-        finally:
-            os.close(self.master)
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
 @pytest.mark.parametrize("version", ["3.12"])
 def test_prompt_completion_console_interrupt_and_quit(target):
     term = Terminal(str(target.pid))
+    prompt = f"flight {target.pid}> "
     try:
-        term.read_until(f"flight {target.pid}> ")
-        term.send("getg\t")  # tab completes the command name
+        term.read_until(prompt)
+        term.type("getg")
+        term.keys("Tab")  # tab completes the command name
         term.read_until("getglobal ")
-        term.send("__main__ Model registry\r")
+        term.type("__main__ Model registry")
+        term.keys("Enter")
         term.read_until("'default': 1")
-        term.read_until(f"flight {target.pid}> ")
-        term.send("help\r")
+        term.read_until(prompt)
+        term.type("help")
+        term.keys("Enter")
         term.read_until("vmtool")
-        term.send("console\r")
+        term.type("console")
+        term.keys("Enter")
         term.read_until(">>> ")
-        term.send("x = 20\r")
-        term.read_until(">>> ")
-        term.send("for i in range(2):\r")
-        term.read_until("... ")
-        term.send("    x += 1\r")
-        term.read_until("... ")
-        term.send("\r")
-        term.read_until(">>> ")
-        term.send("x\r")
+        for line in ["x = 20", "for i in range(2):", "    x += 1", "", "x"]:
+            term.type(line)
+            term.keys("Enter")
         term.read_until("22")
-        term.send("while True: pass\r")
+        term.type("while True: pass")
+        term.keys("Enter")
+        term.read_until("... ")
+        term.keys("Enter")  # a compound statement ends with a blank line, as in Python's REPL
         time.sleep(0.5)
-        term.send("\x03")  # Ctrl-C stops the loop in the target, not the prompt
+        term.keys("C-c")  # Ctrl-C stops the loop in the target, not the prompt
         term.read_until("(interrupted)")
-        term.send("exit()\r")
-        term.read_until(f"flight {target.pid}> ")
-        term.send("stack\r")
+        term.type("x * 2")  # the console's namespace survived the interrupt
+        term.keys("Enter")
+        term.read_until("44")
+        term.type("exit()")
+        term.keys("Enter")
+        term.read_until(prompt)
+        term.keys("Up")  # history: the last line typed comes back
+        term.read_until("exit()")
+        term.keys("C-u")
+        term.type("stack")
+        term.keys("Enter")
         term.read_until("deep-sleeper")
-        term.send("quit\r")
-        assert term.close() == 0
+        term.type("quit")
+        term.keys("Enter")
+        term.read_until("EXIT=0")
     finally:
-        if term.proc.poll() is None:
-            term.proc.kill()
-    # the busy loop was really stopped: the target keeps its normal thread count and stays correct
-    report = target.wait_report(lambda r: r["results"]["iterations"] > 0)
+        term.close()
+    # the busy loop really stopped: the target is correct and the agent stays for the next client
+    report = target.wait_report(lambda r: r["results"]["iterations"] > 0 and r["flight_modules"])
     assert report["results"]["errors"] == 0

@@ -36,7 +36,7 @@ def test_stack_to_file_and_text(target, tmp_path):
     done = flight(str(target.pid), "--cmd", f"stack -f {out}")
     assert done.returncode == 0, done.stderr
     text = out.read_text()
-    assert 'Thread' in text and '"deep-sleeper"' in text and "in deep" in text
+    assert "Thread" in text and '"deep-sleeper"' in text and "in deep" in text
     assert f"stacks written to {out}" in done.stdout
 
 
@@ -97,7 +97,9 @@ def test_vmtool_instances_subclasses_and_gc(target):
     assert types == ["__main__.Model"] * 3 + ["__main__.SubModel"]
     rc, records = flight_json(target.pid, "vmtool -a getInstances -c __main__ Model -n 2")
     assert only(records, "value")["shown"] == 2 and len(only(records, "value")["value"]["items"]) == 2
-    rc, records = flight_json(target.pid, "vmtool -a getInstances -c __main__ Model -n -1 -e 'sum(m.score() for m in instances)'")
+    rc, records = flight_json(
+        target.pid, "vmtool -a getInstances -c __main__ Model -n -1 -e 'sum(m.score() for m in instances)'"
+    )
     assert rc == 0 and only(records, "value")["value"]["repr"] == str(2 * (0 + 1 + 2 + 10))
     rc, records = flight_json(target.pid, "vmtool -a forceGc")
     assert rc == 0 and only(records, "gc")["collected"] >= 0
@@ -111,7 +113,9 @@ def test_module_command(target):
 
 
 def test_console_snippet(target):
-    rc, records = flight_json(target.pid, "console -c 'import __main__; print(\"hello\", __main__.CONFIG[\"name\"]); 6 * 7'")
+    rc, records = flight_json(
+        target.pid, 'console -c \'import __main__; print("hello", __main__.CONFIG["name"]); 6 * 7\''
+    )
     assert rc == 0
     console = only(records, "console")
     assert console["stdout"] == "hello svc\n" and console["value"]["repr"] == "42" and console["error"] is None
@@ -133,3 +137,36 @@ def test_help_text_and_json(target):
     assert done.returncode == 0 and "getglobal" in done.stdout and "vmtool" in done.stdout
     rc, records = flight_json(target.pid, "help vmtool")
     assert rc == 0 and "getInstances" in only(records, "help")["text"]
+
+
+def test_stack_asyncio_tasks(version, tmp_path):
+    from conftest import Target
+
+    t = Target(version, "async_service.py", tmp_path)
+    try:
+        rc, records = flight_json(t.pid, "stack -a")
+        assert rc == 0, records
+        tasks = {task["name"]: task for task in only(records, "stack")["tasks"]}
+        assert {"slow-poller", "fast-poller"} <= set(tasks)
+        slow = tasks["slow-poller"]
+        assert [f["function"].split(".")[-1] for f in slow["frames"]] == ["middle", "leaf", "sleep"]
+        assert slow["coroutine"].endswith("middle")
+        done = flight(str(t.pid), "--cmd", "stack -a")
+        assert 'Task "slow-poller"' in done.stdout
+    finally:
+        t.stop()
+
+
+def test_stack_of_another_pid_reads_from_outside(target, tmp_path):
+    from conftest import Target
+
+    other = Target(target.version, "service.py", tmp_path, "0")
+    try:
+        rc, records = flight_json(target.pid, f"stack {other.pid}")
+        stack = only(records, "stack")
+        assert rc == 0 and stack["pid"] == other.pid and stack["source"] == "pystack"
+        assert any(f["function"] == "deep" for th in stack["threads"] for f in th["frames"])
+        # reading from outside never injects an agent into the other process
+        assert not other.report()["flight_modules"]
+    finally:
+        other.stop()

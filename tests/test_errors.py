@@ -7,7 +7,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import pytest
@@ -43,21 +42,30 @@ def test_unsupported_interpreter(tmp_path):
         old.kill()
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/python3"), reason="needs root and a system python")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not os.path.exists("/usr/bin/python3"), reason="needs root and a system python"
+)
 def test_permission_denied_says_what_to_do(target):
     # The client runs as 'nobody' against a root-owned target, from a copy of our sources that
     # nobody can read (the pyenv interpreters live under /root).
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     base = tempfile.mkdtemp(prefix="flight-perm-")  # pytest's tmp_path is private to root
     copy = pathlib.Path(base) / "src"
-    shutil.copytree(os.path.join(root, "server_ext"), copy / "server_ext", ignore=shutil.ignore_patterns("labextension", "_native"))
+    shutil.copytree(
+        os.path.join(root, "server_ext"), copy / "server_ext", ignore=shutil.ignore_patterns("labextension", "_native")
+    )
     shutil.copytree(os.path.join(root, "agent"), copy / "agent")
     for path in [base, copy, *copy.rglob("*")]:
         os.chmod(path, 0o755 if os.path.isdir(path) else 0o644)
     code = f"import sys; sys.path[:0] = [{str(copy / 'server_ext')!r}, {str(copy / 'agent')!r}]; from jupyterlab_flight.cli import main; sys.exit(main())"
     done = subprocess.run(
         ["/usr/bin/python3", "-c", code, str(target.pid), "--cmd", "stack", "--json"],
-        capture_output=True, text=True, user=65534, group=65534, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"}, timeout=60,
+        capture_output=True,
+        text=True,
+        user=65534,
+        group=65534,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+        timeout=60,
     )
     shutil.rmtree(base)
     assert done.returncode == 1, done.stderr

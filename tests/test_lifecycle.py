@@ -6,7 +6,6 @@ import os
 import time
 
 from conftest import flight_json
-
 from jupyterlab_flight.attach import attach, find_agent, inspect_process
 from jupyterlab_flight.client import agent_paths
 
@@ -14,9 +13,16 @@ from jupyterlab_flight.client import agent_paths
 def settled(target, baseline: dict, timeout: float = 5.0) -> dict:
     """Wait until the target's own report shows no trace of the agent."""
     return target.wait_report(
-        lambda r: r["tasks"] == baseline["tasks"] and r["fds"] == baseline["fds"] and not r["flight_modules"]
-        and r["stdout_original"] and r["stderr_original"] and r["meta_path_len"] == baseline["meta_path_len"]
-        and not r["trace"] and not r["profile"],
+        lambda r: (
+            r["tasks"] == baseline["tasks"]
+            and r["fds"] == baseline["fds"]
+            and not r["flight_modules"]
+            and r["stdout_original"]
+            and r["stderr_original"]
+            and r["meta_path_len"] == baseline["meta_path_len"]
+            and not r["trace"]
+            and not r["profile"]
+        ),
         timeout=timeout,
     )
 
@@ -50,7 +56,7 @@ def test_detach_removes_everything(target):
 
 def test_fifty_cycles_leave_the_target_correct(target):
     baseline = target.report()
-    for i in range(50):
+    for _i in range(50):
         client = attach(target.pid)
         records = list(client.run("getglobal", {"module": "__main__", "field": "RESULTS", "expand": 1}))
         assert records[0]["kind"] == "value", records

@@ -74,7 +74,7 @@ class _Renderer:
         return {"repr": text}
 
     def leaf(self, obj: object) -> dict:
-        node = {"type": type_name(obj)}
+        node: dict = {"type": type_name(obj)}
         node.update(self.safe_repr(obj))
         if isinstance(obj, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
             node["len"] = len(obj)
@@ -94,7 +94,7 @@ class _Renderer:
         seen.add(id(obj))
         try:
             if issubclass(t, dict):
-                return self.mapping(obj, depth, seen)
+                return self.mapping(obj, depth, seen)  # type: ignore[arg-type]
             if issubclass(t, _SEQUENCES) or _is_deque(t):
                 return self.sequence(obj, depth, seen)
             return self.instance(obj, depth, seen)
@@ -174,7 +174,7 @@ def _sorted_if_possible(items):
 
 def _attributes(obj: object) -> list | None:
     """An object's own attributes from __dict__ and __slots__, without calling properties."""
-    found = []
+    found: list = []
     try:
         d = object.__getattribute__(obj, "__dict__")
     except Exception:

@@ -11,7 +11,6 @@ import json
 import os
 import stat
 
-
 BASE = "/tmp"  # fixed, not $TMPDIR: the client and the target must agree whatever their environments
 
 
@@ -35,7 +34,9 @@ def check_private_dir(path: str, uid: int) -> None:
     if st.st_uid != uid:
         raise UnsafeRuntimeDir(f"{path} belongs to uid {st.st_uid}, not {uid}; refusing to use it")
     if st.st_mode & 0o077:
-        raise UnsafeRuntimeDir(f"{path} is accessible to other users (mode {oct(st.st_mode & 0o777)}); refusing to use it")
+        raise UnsafeRuntimeDir(
+            f"{path} is accessible to other users (mode {oct(st.st_mode & 0o777)}); refusing to use it"
+        )
 
 
 def ensure_private_dir(path: str) -> None:

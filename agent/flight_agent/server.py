@@ -43,7 +43,7 @@ class Session:
         self.agent = agent
         self.sock = sock
         self.number = number
-        self.thread_ident = None
+        self.thread_ident: int | None = None
         self.console_namespace = console_command.new_namespace()
         self.running_user_code = False
         self.send_lock = _thread.allocate_lock()
@@ -66,7 +66,9 @@ class Session:
             return False
         import ctypes  # only when asked: most targets never need it
 
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_ident), ctypes.py_object(KeyboardInterrupt))
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(self.thread_ident), ctypes.py_object(KeyboardInterrupt)
+        )
         return True
 
     def close(self) -> None:
@@ -93,7 +95,7 @@ class Agent:
         self.stopping = False
         self.thread_idents: set = set()
         self.wake_r, self.wake_w = os.pipe()
-        self.listener = None
+        self.listener: socket.socket | None = None
         self.started = time.time()
 
     # -- life cycle --------------------------------------------------------------------------
@@ -112,8 +114,13 @@ class Agent:
         self.listener = listener
         runtime.write_private_file(
             self.paths["token"],
-            {"token": self.token, "pid": self.pid, "start_time": runtime.process_start_time(self.pid),
-             "agent": VERSION, "python": sys.version.split()[0]},
+            {
+                "token": self.token,
+                "pid": self.pid,
+                "start_time": runtime.process_start_time(self.pid),
+                "agent": VERSION,
+                "python": sys.version.split()[0],
+            },
         )
         os.set_blocking(self.wake_r, False)
         _thread.start_new_thread(self._accept_loop, ())
@@ -143,13 +150,15 @@ class Agent:
     # -- accepting ---------------------------------------------------------------------------
     def _accept_loop(self) -> None:
         self.thread_idents.add(_thread.get_ident())
+        listener = self.listener
+        assert listener is not None
         try:
             while not self.stopping:
-                ready, _, _ = select.select([self.listener, self.wake_r], [], [])
+                ready, _, _ = select.select([listener.fileno(), self.wake_r], [], [])
                 if self.stopping or self.wake_r in ready:
                     break
                 try:
-                    conn, _ = self.listener.accept()
+                    conn, _ = listener.accept()
                 except OSError:
                     continue
                 if not self._peer_allowed(conn) or len(self.sessions) >= MAX_SESSIONS:
@@ -161,7 +170,7 @@ class Agent:
                     self.sessions[session.number] = session
                 _thread.start_new_thread(self._serve, (session,))
         finally:
-            self.listener.close()
+            listener.close()
             os.close(self.wake_r)
             os.close(self.wake_w)
             self.thread_idents.discard(_thread.get_ident())
@@ -185,8 +194,18 @@ class Agent:
             if hello.get("op") != "hello" or not isinstance(token, str) or not _same_secret(token, self.token):
                 session.send({"op": "error", "message": "authentication failed"})
                 return
-            session.send({"op": "hello", "ok": True, "pid": self.pid, "agent": VERSION, "schema": SCHEMA_VERSION,
-                          "python": sys.version.split()[0], "session": session.number, "executable": sys.executable})
+            session.send(
+                {
+                    "op": "hello",
+                    "ok": True,
+                    "pid": self.pid,
+                    "agent": VERSION,
+                    "schema": SCHEMA_VERSION,
+                    "python": sys.version.split()[0],
+                    "session": session.number,
+                    "executable": sys.executable,
+                }
+            )
             while not self.stopping:
                 request = protocol.read_frame(session.sock, protocol.MAX_REQUEST_BYTES)
                 if not self._handle(session, request):
@@ -211,18 +230,38 @@ class Agent:
         if op == "interrupt":
             target = self.sessions.get(request.get("session"))
             done = target.interrupt() if target is not None else False
-            session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "message", "text": "interrupted" if done else "nothing to interrupt"}})
+            session.send(
+                {
+                    "id": rid,
+                    "record": {
+                        "v": SCHEMA_VERSION,
+                        "kind": "message",
+                        "text": "interrupted" if done else "nothing to interrupt",
+                    },
+                }
+            )
             session.send({"id": rid, "end": True})
             return True
         if op == "detach":
             self.stop(keep=session)
-            session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "message", "text": f"detached from pid {self.pid}: agent stopped, all hooks removed"}})
+            session.send(
+                {
+                    "id": rid,
+                    "record": {
+                        "v": SCHEMA_VERSION,
+                        "kind": "message",
+                        "text": f"detached from pid {self.pid}: agent stopped, all hooks removed",
+                    },
+                }
+            )
             session.send({"id": rid, "end": True})
             return False
         if op == "ping":
             session.send({"id": rid, "end": True})
             return True
-        session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "error", "message": f"unknown request {op!r}"}})
+        session.send(
+            {"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "error", "message": f"unknown request {op!r}"}}
+        )
         session.send({"id": rid, "end": True})
         return True
 
@@ -244,9 +283,17 @@ class Agent:
         except OSError:
             raise
         except Exception as e:
-            session.send({"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "error",
-                                                "message": f"internal error in {command}: {type(e).__name__}: {e}",
-                                                "traceback": _traceback_text()}})
+            session.send(
+                {
+                    "id": rid,
+                    "record": {
+                        "v": SCHEMA_VERSION,
+                        "kind": "error",
+                        "message": f"internal error in {command}: {type(e).__name__}: {e}",
+                        "traceback": _traceback_text(),
+                    },
+                }
+            )
         session.send({"id": rid, "end": True})
 
 
@@ -289,8 +336,9 @@ def start_agent(runtime_dir: str) -> Agent:
         try:
             agent.start()
         except BaseException:
-            runtime.write_private_file(runtime.agent_paths(runtime_dir, os.getpid())["error"],
-                                       {"error": _traceback_text()})
+            runtime.write_private_file(
+                runtime.agent_paths(runtime_dir, os.getpid())["error"], {"error": _traceback_text()}
+            )
             raise
         _agent = agent
         return agent

@@ -1,8 +1,8 @@
 """flight_profiler: attach to a running Python process and diagnose it from the terminal.
 
-    flight_profiler PID                      interactive prompt (help, history, tab completion)
-    flight_profiler PID --cmd "stack"        run one command and exit (0 ok, 1 error, 2 bad command)
-    flight_profiler PID --cmd "..." --json   one JSON record per line (docs/schema.md)
+flight_profiler PID                      interactive prompt (help, history, tab completion)
+flight_profiler PID --cmd "stack"        run one command and exit (0 ok, 1 error, 2 bad command)
+flight_profiler PID --cmd "..." --json   one JSON record per line (docs/schema.md)
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 from . import __version__
@@ -32,7 +33,9 @@ def _argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("pid", type=int, help="the process to attach to")
     parser.add_argument("--cmd", metavar="COMMAND", help="run one command and exit")
     parser.add_argument("--json", action="store_true", help="with --cmd: print one JSON record per line")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="with --cmd: give up on a command after SECONDS")
+    parser.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="with --cmd: give up on a command after SECONDS"
+    )
     parser.add_argument("--version", action="version", version=f"jupyterlab-flight {__version__}")
     return parser
 
@@ -106,25 +109,40 @@ def _setup_readline():
 
 
 def _run_interruptibly(session: FlightSession, records_fn, out: Output) -> None:
-    """Print a command's records; Ctrl-C interrupts it in the target and returns to the prompt."""
+    """Print a command's records. The first Ctrl-C asks the agent to interrupt the command (the
+    console's code gets KeyboardInterrupt) and the results still arrive; a second one gives up on
+    the command and drops the connection (the session's hooks go with it)."""
+    interrupts: list = []
+
+    def on_sigint(signum, frame):
+        client = session._client
+        if interrupts or client is None or client.closed:
+            raise KeyboardInterrupt
+        interrupts.append(signum)
+        try:
+            client.interrupt()
+        except FlightError:
+            raise KeyboardInterrupt from None
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         for record in records_fn():
             out.record(record)
     except KeyboardInterrupt:
-        client = session._client
-        if client is not None and not client.closed:
-            try:
-                client.interrupt()
-            except FlightError:
-                pass
-            client.close()  # the session's hooks go with its connection
-        print("\n(interrupted)", file=sys.stderr)
+        if session._client is not None:
+            session._client.close()
     except FlightError as e:
         out.error(e.message)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupts:
+        print("(interrupted)", file=sys.stderr)
 
 
 def _console(session: FlightSession, out: Output, request: dict) -> None:
-    print("Python console in the target (private namespace; 'import __main__' reaches the script). exit() or Ctrl-D leaves.")
+    print(
+        "Python console in the target (private namespace; 'import __main__' reaches the script). exit() or Ctrl-D leaves."
+    )
     client = session.client
     buffer: list = []
     while True:
@@ -150,7 +168,7 @@ def _console(session: FlightSession, out: Output, request: dict) -> None:
             continue
         buffer = []
         args = dict(request, code=source, session=True)
-        _run_interruptibly(session, lambda: client.run("console", args), out)
+        _run_interruptibly(session, lambda c=client, a=args: c.run("console", a), out)
         if client.closed:
             client = session.client
 
@@ -158,8 +176,10 @@ def _console(session: FlightSession, out: Output, request: dict) -> None:
 def interactive(session: FlightSession) -> int:
     readline = _setup_readline()
     hello = session.client.hello
-    print(f"attached to pid {session.pid} (Python {hello.get('python')}, agent {hello.get('agent')}). "
-          f"'help' lists the commands, Tab completes, 'quit' leaves (the agent stays).")
+    print(
+        f"attached to pid {session.pid} (Python {hello.get('python')}, agent {hello.get('agent')}). "
+        f"'help' lists the commands, Tab completes, 'quit' leaves (the agent stays)."
+    )
     out = Output(as_json=False)
     try:
         while True:
@@ -183,7 +203,7 @@ def interactive(session: FlightSession) -> int:
             if command.name == "console" and command.where == "local":
                 _console(session, out, command.request)
                 continue
-            _run_interruptibly(session, lambda: session.execute(command), out)
+            _run_interruptibly(session, lambda c=command: session.execute(c), out)
             if command.name == "detach":
                 break
     finally:

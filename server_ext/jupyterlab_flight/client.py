@@ -59,7 +59,9 @@ class AgentClient:
             raise FlightError(f"cannot reach the agent of pid {pid}: {e or type(e).__name__}") from None
         if not hello.get("ok"):
             sock.close()
-            raise FlightError(f"the agent of pid {pid} refused the connection: {hello.get('message', 'unknown reason')}")
+            raise FlightError(
+                f"the agent of pid {pid} refused the connection: {hello.get('message', 'unknown reason')}"
+            )
         sock.settimeout(None)
         return cls(pid, sock, hello, socket_path, token)
 

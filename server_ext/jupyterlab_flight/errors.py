@@ -1,6 +1,6 @@
 """FlightError: a failure the user can act on, shown as one line (never a traceback of ours)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 
 class FlightError(Exception):

@@ -18,8 +18,13 @@ def _python_frame(frame) -> dict:
 
 
 def _native_frame(frame) -> dict:
-    return {"function": frame.symbol, "file": frame.path or frame.library, "line": frame.linenumber,
-            "library": frame.library, "native": True}
+    return {
+        "function": frame.symbol,
+        "file": frame.path or frame.library,
+        "line": frame.linenumber,
+        "library": frame.library,
+        "native": True,
+    }
 
 
 def _merged_frames(thread, frame_type, eval_type, ignore_type) -> list:
@@ -58,7 +63,9 @@ def read_stack(pid: int, native: bool) -> dict:
         raise FlightError("pystack is not installed: pip install pystack (Linux only)") from None
     mode = NativeReportingMode.PYTHON if native else NativeReportingMode.OFF
     try:
-        threads = list(get_process_threads(pid, stop_process=native, native_mode=mode, locals=False, method=StackMethod.AUTO))
+        threads = list(
+            get_process_threads(pid, stop_process=native, native_mode=mode, locals=False, method=StackMethod.AUTO)
+        )
     except PystackError as e:
         raise FlightError(f"pystack cannot read pid {pid}: {e}") from None
     out = []
@@ -67,6 +74,15 @@ def read_stack(pid: int, native: bool) -> dict:
             frames = _merged_frames(t, frame_type, NativeFrame.FrameType.EVAL, NativeFrame.FrameType.IGNORE)
         else:
             frames = [_python_frame(f) for f in t.frames]
-        out.append({"thread_id": t.tid, "native_id": t.tid, "name": t.name, "daemon": None, "main": t.tid == pid,
-                    "gil": bool(t.holds_the_gil > 0), "frames": frames})
+        out.append(
+            {
+                "thread_id": t.tid,
+                "native_id": t.tid,
+                "name": t.name,
+                "daemon": None,
+                "main": t.tid == pid,
+                "gil": bool(t.holds_the_gil > 0),
+                "frames": frames,
+            }
+        )
     return {"v": 1, "kind": "stack", "pid": pid, "source": "pystack", "native": native, "threads": out}

@@ -7,7 +7,7 @@ from outside; help and detach are answered here. Records come back as they are (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .attach import attach
 from .client import AgentClient
@@ -37,13 +37,19 @@ class FlightSession:
 
     def execute(self, command: ParsedCommand) -> Iterator[dict]:
         if command.name == "help":
-            yield {"v": 1, "kind": "help", "command": command.request.get("command"), "text": help_text(command.request.get("command"))}
+            yield {
+                "v": 1,
+                "kind": "help",
+                "command": command.request.get("command"),
+                "text": help_text(command.request.get("command")),
+            }
             return
         if command.name == "detach":
             yield from self.detach()
             return
         if command.name == "console" and command.where == "local":
             raise FlightError("the interactive console needs a terminal: use console -c '<code>'")
+        records: Iterable[dict]
         if command.where == "outside":
             records = [read_stack(command.request.get("pid") or self.pid, command.request.get("native", False))]
         else:

@@ -18,11 +18,15 @@ MAX_OUTPUT_CHARS = 1 << 20
 
 
 def _format_exception(e: BaseException, only: bool = False) -> str:
+    """The traceback from the user's code down, without the agent's own frames."""
     import traceback
 
     if only:
         return "".join(traceback.format_exception_only(type(e), e))
-    return "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    tb = e.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != "<flight console>":
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(e), e, tb))
 
 
 def _compile(source: str):
@@ -32,7 +36,7 @@ def _compile(source: str):
     tree = ast.parse(source, "<flight console>", "exec")
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+        last = ast.Expression(tree.body.pop().value)  # type: ignore[attr-defined]
     body = compile(tree, "<flight console>", "exec")
     return body, (compile(last, "<flight console>", "eval") if last is not None else None)
 
@@ -54,7 +58,7 @@ def _cut(text: str) -> str:
 
 
 def execute(source: str, namespace: dict, session, options: RenderOptions) -> dict:
-    record = {"kind": "console", "stdout": "", "stderr": "", "value": None, "error": None}
+    record: dict = {"kind": "console", "stdout": "", "stderr": "", "value": None, "error": None}
     try:
         body, last = _compile(source)
     except SyntaxError as e:
@@ -63,6 +67,7 @@ def execute(source: str, namespace: dict, session, options: RenderOptions) -> di
     value, has_value = None, False
     with Capture() as out:
         try:
+
             def work():
                 exec(body, namespace)
                 return eval(last, namespace) if last is not None else None
@@ -70,10 +75,7 @@ def execute(source: str, namespace: dict, session, options: RenderOptions) -> di
             value = session.run_user_code(work, interruptible=True)
             has_value = last is not None and value is not None
         except BaseException as e:  # KeyboardInterrupt from the client's Ctrl-C included
-            # drop our own frames: the user's code starts at "<flight console>"
-            lines = _format_exception(e).splitlines(keepends=True)
-            user = [line for line in lines if "flight_agent" not in line]
-            record["error"] = {"type": type(e).__name__, "message": str(e), "traceback": "".join(user)}
+            record["error"] = {"type": type(e).__name__, "message": str(e), "traceback": _format_exception(e)}
     record["stdout"] = _cut(out.stdout)
     record["stderr"] = _cut(out.stderr)
     if has_value:

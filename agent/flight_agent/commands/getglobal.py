@@ -21,5 +21,11 @@ def run(args: dict, session):
     if expr != "target":
         value = session.run_user_code(lambda: evaluate(expr, {"target": value}))
     options = RenderOptions.from_args(args, DEFAULT_EXPAND)
-    yield {"kind": "value", "command": "getglobal", "target": where, "expr": expr, "type": type_name(value),
-           "value": render_value(value, options)}
+    yield {
+        "kind": "value",
+        "command": "getglobal",
+        "target": where,
+        "expr": expr,
+        "type": type_name(value),
+        "value": render_value(value, options),
+    }

@@ -21,7 +21,9 @@ def run(args: dict, session):
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):
             continue
-        if os.path.realpath(file) == target or (os.path.basename(file) == os.path.basename(target) and _same_file(file, target)):
+        if os.path.realpath(file) == target or (
+            os.path.basename(file) == os.path.basename(target) and _same_file(file, target)
+        ):
             names.append(name)
     if not names:
         raise LookupError(f"{path} is not imported in the target process")

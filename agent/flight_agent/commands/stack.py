@@ -14,7 +14,7 @@ MAX_FRAMES = 2000  # per thread; deeper stacks are cut at the outermost end
 
 
 def _frame_list(frame, limit: int = MAX_FRAMES) -> tuple[list, int]:
-    frames = []
+    frames: list = []
     while frame is not None and len(frames) < limit:
         code = frame.f_code
         frames.append(
@@ -99,7 +99,11 @@ def _await_chain(coro) -> tuple[list, str | None]:
         if frame is not None:
             code = frame.f_code
             frames.append(
-                {"function": getattr(code, "co_qualname", code.co_name), "file": code.co_filename, "line": frame.f_lineno}
+                {
+                    "function": getattr(code, "co_qualname", code.co_name),
+                    "file": code.co_filename,
+                    "line": frame.f_lineno,
+                }
             )
         nxt = getattr(coro, "cr_await", None)
         if nxt is None:

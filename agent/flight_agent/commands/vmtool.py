@@ -22,7 +22,7 @@ def _subclasses(cls: type) -> list:
     while todo:
         klass = todo.pop()
         try:
-            children = type.__subclasses__(klass)
+            children: list = type.__subclasses__(klass)
         except TypeError:
             children = []
         for child in children:
@@ -58,5 +58,13 @@ def run(args: dict, session):
     if expr != "instances":
         value = session.run_user_code(lambda: evaluate(expr, {"instances": instances}))
     options = RenderOptions.from_args(args, DEFAULT_EXPAND)
-    yield {"kind": "value", "command": "vmtool", "target": f"{args['module']}.{args['class']}", "expr": expr,
-           "type": type_name(value), "count": total, "shown": len(instances), "value": render_value(value, options)}
+    yield {
+        "kind": "value",
+        "command": "vmtool",
+        "target": f"{args['module']}.{args['class']}",
+        "expr": expr,
+        "type": type_name(value),
+        "count": total,
+        "shown": len(instances),
+        "value": render_value(value, options),
+    }

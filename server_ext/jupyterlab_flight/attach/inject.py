@@ -140,11 +140,17 @@ def _inject_native(target: TargetProcess, code_path: str) -> None:
     if not os.access(INJECTOR, os.X_OK):
         raise FlightError(f"the native injector is missing ({INJECTOR}); reinstall jupyterlab-flight")
     try:
-        done = subprocess.run([INJECTOR, str(target.pid), BOOT_LIBRARY, code_path], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [INJECTOR, str(target.pid), BOOT_LIBRARY, code_path], capture_output=True, text=True, timeout=30
+        )
     except subprocess.TimeoutExpired:
         raise FlightError(f"attaching to pid {target.pid} timed out") from None
     if done.returncode != 0:
-        message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else _INJECTOR_EXIT.get(done.returncode, "injection failed")
+        message = (
+            done.stderr.strip().splitlines()[-1]
+            if done.stderr.strip()
+            else _INJECTOR_EXIT.get(done.returncode, "injection failed")
+        )
         raise FlightError(message.replace("flight-inject: ", "cannot attach: ", 1))
 
 
@@ -156,7 +162,9 @@ def _inject_remote_exec(target: TargetProcess, code_path: str) -> None:
     if done.returncode != 0:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "sys.remote_exec failed"
         if "PermissionError" in last:
-            raise FlightError(f"permission denied by sys.remote_exec for pid {target.pid}: run as the target's user or root")
+            raise FlightError(
+                f"permission denied by sys.remote_exec for pid {target.pid}: run as the target's user or root"
+            )
         raise FlightError(f"cannot attach to pid {target.pid}: {last}")
 
 

@@ -29,9 +29,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build(spec: CommandSpec) -> _Parser:
-    parser = _Parser(prog=spec.name, description=spec.summary, add_help=False, allow_abbrev=False,
-                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                     epilog=("examples:\n" + "\n".join(f"  {e}" for e in spec.examples)) if spec.examples else None)
+    parser = _Parser(
+        prog=spec.name,
+        description=spec.summary,
+        add_help=False,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=("examples:\n" + "\n".join(f"  {e}" for e in spec.examples)) if spec.examples else None,
+    )
     for args, kwargs in spec.arguments:
         parser.add_argument(*args, **kwargs)
     return parser

@@ -55,7 +55,9 @@ def _build_getglobal(ns):
     if len(ns.names) not in (2, 3):
         from ..errors import CommandSyntaxError
 
-        raise CommandSyntaxError("getglobal: expected 'module [class] field'\nusage: getglobal module [class] field [-e expr] [-x n] [-r] [-v]")
+        raise CommandSyntaxError(
+            "getglobal: expected 'module [class] field'\nusage: getglobal module [class] field [-e expr] [-x n] [-r] [-v]"
+        )
     module, *middle, fieldname = ns.names
     request = {"module": module, "class": middle[0] if middle else None, "field": fieldname, "expr": ns.expr}
     request.update(_render_args(ns))
@@ -71,7 +73,13 @@ def _build_vmtool(ns):
             raise CommandSyntaxError("vmtool -a getInstances needs -c module class")
         if ns.limit is not None and ns.limit < -1:
             raise CommandSyntaxError("-n must be a positive number of instances, or -1 for all")
-        request = {"action": "getInstances", "module": ns.cls[0], "class": ns.cls[1], "expr": ns.expr, "limit": 10 if ns.limit is None else ns.limit}
+        request = {
+            "action": "getInstances",
+            "module": ns.cls[0],
+            "class": ns.cls[1],
+            "expr": ns.expr,
+            "limit": 10 if ns.limit is None else ns.limit,
+        }
         request.update(_render_args(ns))
         return "agent", request
     return "agent", {"action": "forceGc"}
@@ -96,56 +104,126 @@ COMMANDS = {
     spec.name: spec
     for spec in [
         CommandSpec(
-            "help", "show the commands, or one command's options and examples",
+            "help",
+            "show the commands, or one command's options and examples",
             [(("command",), {"nargs": "?", "help": "the command to explain"})],
-            _build_help, ["help", "help getglobal"],
+            _build_help,
+            ["help", "help getglobal"],
         ),
         CommandSpec(
-            "stack", "Python stacks of every thread (innermost frame last), asyncio tasks with -a",
+            "stack",
+            "Python stacks of every thread (innermost frame last), asyncio tasks with -a",
             [
-                (("pid",), {"nargs": "?", "type": int, "help": "another process to read from outside (default: the attached one)"}),
+                (
+                    ("pid",),
+                    {
+                        "nargs": "?",
+                        "type": int,
+                        "help": "another process to read from outside (default: the attached one)",
+                    },
+                ),
                 (("-f", "--filepath"), {"metavar": "FILE", "help": "also write the stacks to FILE"}),
-                (("--native",), {"action": "store_true", "help": "read from outside with pystack: native frames interleaved, GIL holder shown (works on a wedged process)"}),
-                (("-a", "--asyncio"), {"action": "store_true", "help": "also show pending asyncio tasks and what they await"}),
+                (
+                    ("--native",),
+                    {
+                        "action": "store_true",
+                        "help": "read from outside with pystack: native frames interleaved, GIL holder shown (works on a wedged process)",
+                    },
+                ),
+                (
+                    ("-a", "--asyncio"),
+                    {"action": "store_true", "help": "also show pending asyncio tasks and what they await"},
+                ),
             ],
-            _build_stack, ["stack", "stack -a", "stack --native", "stack -f /tmp/stacks.txt", "stack 4242"],
+            _build_stack,
+            ["stack", "stack -a", "stack --native", "stack -f /tmp/stacks.txt", "stack 4242"],
         ),
         CommandSpec(
-            "getglobal", "a module global or a class field, rendered as a value tree",
+            "getglobal",
+            "a module global or a class field, rendered as a value tree",
             [
                 (("names",), {"nargs": "+", "metavar": "module [class] field", "help": "where the value lives"}),
-                (("-e", "--expr"), {"metavar": "EXPR", "help": "expression over 'target' (the value) to show instead, e.g. target['key']"}),
+                (
+                    ("-e", "--expr"),
+                    {
+                        "metavar": "EXPR",
+                        "help": "expression over 'target' (the value) to show instead, e.g. target['key']",
+                    },
+                ),
                 *RENDER_ARGUMENTS,
             ],
-            _build_getglobal, ["getglobal __main__ CONFIG", "getglobal __main__ Model registry -x 3", "getglobal app.db POOL -e 'len(target)'"],
-        ),
-        CommandSpec(
-            "vmtool", "live instances of a class (subclasses included), or a forced garbage collection",
+            _build_getglobal,
             [
-                (("-a", "--action"), {"required": True, "choices": ["getInstances", "forceGc"], "help": "getInstances or forceGc"}),
-                (("-c", "--class"), {"dest": "cls", "nargs": 2, "metavar": ("MODULE", "CLASS"), "help": "the class whose instances to find"}),
-                (("-e", "--expr"), {"metavar": "EXPR", "help": "expression over 'instances' (the list) to show instead"}),
-                (("-n", "--limit"), {"type": int, "default": None, "metavar": "N", "help": "at most N instances (default 10, -1 for all)"}),
-                *RENDER_ARGUMENTS,
+                "getglobal __main__ CONFIG",
+                "getglobal __main__ Model registry -x 3",
+                "getglobal app.db POOL -e 'len(target)'",
             ],
-            _build_vmtool, ["vmtool -a getInstances -c __main__ Session", "vmtool -a getInstances -c app.models User -e 'len(instances)' -n -1", "vmtool -a forceGc"],
         ),
         CommandSpec(
-            "module", "which imported module(s) a source file is, to use with getglobal, watch, ...",
+            "vmtool",
+            "live instances of a class (subclasses included), or a forced garbage collection",
+            [
+                (
+                    ("-a", "--action"),
+                    {"required": True, "choices": ["getInstances", "forceGc"], "help": "getInstances or forceGc"},
+                ),
+                (
+                    ("-c", "--class"),
+                    {
+                        "dest": "cls",
+                        "nargs": 2,
+                        "metavar": ("MODULE", "CLASS"),
+                        "help": "the class whose instances to find",
+                    },
+                ),
+                (
+                    ("-e", "--expr"),
+                    {"metavar": "EXPR", "help": "expression over 'instances' (the list) to show instead"},
+                ),
+                (
+                    ("-n", "--limit"),
+                    {
+                        "type": int,
+                        "default": None,
+                        "metavar": "N",
+                        "help": "at most N instances (default 10, -1 for all)",
+                    },
+                ),
+                *RENDER_ARGUMENTS,
+            ],
+            _build_vmtool,
+            [
+                "vmtool -a getInstances -c __main__ Session",
+                "vmtool -a getInstances -c app.models User -e 'len(instances)' -n -1",
+                "vmtool -a forceGc",
+            ],
+        ),
+        CommandSpec(
+            "module",
+            "which imported module(s) a source file is, to use with getglobal, watch, ...",
             [(("filepath",), {"help": "path of a Python source file"})],
-            _build_module, ["module /srv/app/main.py"],
+            _build_module,
+            ["module /srv/app/main.py"],
         ),
         CommandSpec(
-            "console", "Python in the target: an interactive console, or one snippet with -c",
+            "console",
+            "Python in the target: an interactive console, or one snippet with -c",
             [
-                (("-c", "--code"), {"metavar": "CODE", "help": "run CODE, print its output and the value of its last expression"}),
+                (
+                    ("-c", "--code"),
+                    {"metavar": "CODE", "help": "run CODE, print its output and the value of its last expression"},
+                ),
                 *RENDER_ARGUMENTS,
             ],
-            _build_console, ["console", "console -c 'import __main__; len(__main__.cache)'"],
+            _build_console,
+            ["console", "console -c 'import __main__; len(__main__.cache)'"],
         ),
         CommandSpec(
-            "detach", "remove every hook from the target and stop its agent",
-            [], _build_detach, ["detach"],
+            "detach",
+            "remove every hook from the target and stop its agent",
+            [],
+            _build_detach,
+            ["detach"],
         ),
     ]
 }

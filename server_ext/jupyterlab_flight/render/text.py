@@ -67,7 +67,7 @@ def _stack_text(record: dict) -> str:
             lines.append(f"  ... {t['frames_omitted']} outer frames omitted ...")
         for f in t.get("frames", []):
             if f.get("native"):
-                lines.append(f'  (C) {f["function"]} ({f.get("library") or f.get("file")})')
+                lines.append(f"  (C) {f['function']} ({f.get('library') or f.get('file')})")
                 continue
             lines.append(f'  File "{f["file"]}", line {f["line"]}, in {f["function"]}')
             source_line = linecache.getline(f["file"], f["line"]).strip() if f.get("line") else ""
@@ -105,7 +105,11 @@ def _console_text(record: dict) -> str:
     if record.get("stderr"):
         parts.append(record["stderr"].rstrip("\n"))
     if record.get("error"):
-        parts.append((record["error"].get("traceback") or f"{record['error']['type']}: {record['error']['message']}").rstrip("\n"))
+        parts.append(
+            (record["error"].get("traceback") or f"{record['error']['type']}: {record['error']['message']}").rstrip(
+                "\n"
+            )
+        )
     elif record.get("value") is not None:
         parts.append(value_text(record["value"]))
     return "\n".join(parts)

@@ -1,0 +1,66 @@
+# jupyterlab-flight: two commands on a fresh machine.
+#   make demo   creates .venv, builds everything, starts a demo target and prints how to attach
+#   make test   installs what the tests need and runs them all
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+TARGET_PYTHONS := 3.9 3.10 3.11 3.12 3.13 3.8
+
+.PHONY: demo test install system-deps target-pythons lint bench native clean
+
+# Debian packages the build and the tests need (gcc, make, node for the labextension).
+system-deps:
+	@missing=""; for tool in gcc make node npm tmux; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq gcc make nodejs npm tmux; fi
+
+# Target interpreters for the tests (3.8 only to test the 'unsupported' error).
+target-pythons:
+	@for v in $(TARGET_PYTHONS); do \
+	  ls -d $$HOME/.pyenv/versions/$$v* >/dev/null 2>&1 || command -v python$$v >/dev/null || \
+	  { command -v pyenv >/dev/null && pyenv install -s $$v; } || { echo "Python $$v is missing and pyenv is not installed"; exit 1; }; \
+	done
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Editable install: compiles native/ and builds the labextension through the hatch build hooks.
+install: system-deps $(BIN)/python
+	$(BIN)/pip install -q "jupyterlab>=4.4,<5" "hatchling>=1.5" "hatch-jupyter-builder>=0.5" editables
+	$(BIN)/pip install -q --no-build-isolation -e ".[test,dev,bench]"
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+
+native:
+	$(MAKE) -C native
+
+lint: install
+	$(BIN)/ruff check server_ext agent tests bench hatch_build.py
+	$(BIN)/ruff format --check server_ext agent tests bench hatch_build.py
+	$(BIN)/mypy
+	jlpm lint:check
+
+test: lint target-pythons
+	$(BIN)/python -m pytest -q tests
+
+bench: install target-pythons
+	$(BIN)/python bench/attach_latency.py
+	$(BIN)/python bench/stack_100_threads.py
+
+demo: install
+	@$(BIN)/python binder/demo_target.py > /tmp/jupyterlab-flight-demo.log 2>&1 & \
+	  sleep 1; pid=$$(pgrep -f binder/demo_target.py | head -1); \
+	  echo ""; echo "Demo target running as pid $$pid (log: /tmp/jupyterlab-flight-demo.log). Try:"; \
+	  echo "  $(BIN)/flight_profiler $$pid                      # interactive prompt: help, stack, getglobal ..."; \
+	  echo "  $(BIN)/flight_profiler $$pid --cmd 'stack'"; \
+	  echo "  $(BIN)/flight_profiler $$pid --cmd 'getglobal __main__ ORDERS -x 2'"; \
+	  echo "  $(BIN)/flight_profiler $$pid --cmd 'vmtool -a getInstances -c __main__ Order -n 3'"; \
+	  echo "  $(BIN)/flight_profiler $$pid --cmd 'console -c \"import __main__; len(__main__.ORDERS)\"' --json"; \
+	  echo "  $(BIN)/flight_profiler $$pid --cmd detach"; \
+	  echo "Stop the demo target with: kill $$pid"
+
+clean:
+	$(MAKE) -C native clean
+	rm -rf lib server_ext/jupyterlab_flight/labextension tsconfig.tsbuildinfo

@@ -1,0 +1,65 @@
+"""A demo target for `make demo`: a small order-processing service to attach to.
+
+It keeps some state worth inspecting (ORDERS, Order instances, a cache), has worker threads that
+do a little CPU work, and one thread waiting on a queue, so `stack`, `getglobal`, `vmtool` and
+`console` all have something to show.
+"""
+
+import queue
+import random
+import threading
+import time
+
+ORDERS = {}
+CACHE = {"hits": 0, "misses": 0}
+inbox: "queue.Queue[int]" = queue.Queue()
+
+
+class Order:
+    def __init__(self, order_id, amount):
+        self.order_id = order_id
+        self.amount = amount
+        self.status = "new"
+
+
+class PriorityOrder(Order):
+    pass
+
+
+def price(order):
+    total = 0
+    for i in range(2000):
+        total += (order.amount * i) % 7
+    return total
+
+
+def worker():
+    while True:
+        order_id = inbox.get()
+        order = ORDERS[order_id]
+        if order_id in CACHE:
+            CACHE["hits"] += 1
+        else:
+            CACHE["misses"] += 1
+            CACHE[order_id] = price(order)
+        order.status = "done"
+
+
+def producer():
+    n = 0
+    while True:
+        n += 1
+        cls = PriorityOrder if n % 5 == 0 else Order
+        ORDERS[n] = cls(n, random.randint(1, 100))
+        if len(ORDERS) > 200:
+            ORDERS.pop(min(ORDERS))
+        inbox.put(n)
+        time.sleep(0.05)
+
+
+for i in range(2):
+    threading.Thread(target=worker, name=f"worker-{i}", daemon=True).start()
+threading.Thread(target=producer, name="producer", daemon=True).start()
+print("demo target running", flush=True)
+while True:
+    time.sleep(1)
