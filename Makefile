@@ -32,6 +32,9 @@ install: system-deps $(BIN)/python
 	$(BIN)/pip install -q "jupyterlab>=4.4,<5" "hatchling>=1.5" "hatch-jupyter-builder>=0.5" editables
 	$(BIN)/pip install -q --no-build-isolation -e ".[test,dev,bench]"
 	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	@# an editable install does not place the wheel's shared data: enable the server extension by hand
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	cp jupyter-config/server-config/jupyterlab_flight.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 
 native:
 	$(MAKE) -C native

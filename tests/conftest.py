@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 PYENV = os.path.expanduser("~/.pyenv/versions")
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 HERE = os.path.dirname(os.path.abspath(__file__))

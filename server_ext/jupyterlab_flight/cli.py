@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 
 from . import __version__
-from .commands import command_names, help_text, parse_command
+from .commands import ParsedCommand, command_names, help_text, parse_command
 from .errors import CommandSyntaxError, FlightError
 from .render.text import render_text
 from .session import FlightSession
@@ -108,42 +107,19 @@ def _setup_readline():
     return readline
 
 
-def _run_interruptibly(session: FlightSession, records_fn, out: Output) -> None:
-    """Print a command's records. The first Ctrl-C asks the agent to interrupt the command (the
-    console's code gets KeyboardInterrupt) and the results still arrive; a second one gives up on
-    the command and drops the connection (the session's hooks go with it)."""
-    interrupts: list = []
-
-    def on_sigint(signum, frame):
-        client = session._client
-        if interrupts or client is None or client.closed:
-            raise KeyboardInterrupt
-        interrupts.append(signum)
-        try:
-            client.interrupt()
-        except FlightError:
-            raise KeyboardInterrupt from None
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
+def _run_interruptibly(session: FlightSession, command, out: Output) -> None:
+    """Print a command's records; Ctrl-C interrupts the command, not the prompt."""
     try:
-        for record in records_fn():
-            out.record(record)
-    except KeyboardInterrupt:
-        if session._client is not None:
-            session._client.close()
+        if session.run_interruptible(command, out.record):
+            print("(interrupted)", file=sys.stderr)
     except FlightError as e:
         out.error(e.message)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if interrupts:
-        print("(interrupted)", file=sys.stderr)
 
 
 def _console(session: FlightSession, out: Output, request: dict) -> None:
     print(
         "Python console in the target (private namespace; 'import __main__' reaches the script). exit() or Ctrl-D leaves."
     )
-    client = session.client
     buffer: list = []
     while True:
         try:
@@ -160,7 +136,7 @@ def _console(session: FlightSession, out: Output, request: dict) -> None:
         buffer.append(line)
         source = "\n".join(buffer)
         try:
-            more = next(iter(client.run("console", {"incomplete": source})), {}).get("more", False)
+            more = next(iter(session.client.run("console", {"incomplete": source})), {}).get("more", False)
         except FlightError as e:
             out.error(e.message)
             return
@@ -168,9 +144,7 @@ def _console(session: FlightSession, out: Output, request: dict) -> None:
             continue
         buffer = []
         args = dict(request, code=source, session=True)
-        _run_interruptibly(session, lambda c=client, a=args: c.run("console", a), out)
-        if client.closed:
-            client = session.client
+        _run_interruptibly(session, ParsedCommand("console", "agent", args, source), out)
 
 
 def interactive(session: FlightSession) -> int:
@@ -203,7 +177,7 @@ def interactive(session: FlightSession) -> int:
             if command.name == "console" and command.where == "local":
                 _console(session, out, command.request)
                 continue
-            _run_interruptibly(session, lambda c=command: session.execute(c), out)
+            _run_interruptibly(session, command, out)
             if command.name == "detach":
                 break
     finally:

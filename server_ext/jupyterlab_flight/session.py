@@ -7,6 +7,8 @@ from outside; help and detach are answered here. Records come back as they are (
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterable, Iterator
 
 from .attach import attach
@@ -79,6 +81,39 @@ class FlightSession:
         records = self._client.detach()
         self._client = None
         yield from records
+
+    def run_interruptible(self, command: ParsedCommand, on_record) -> bool:
+        """Run a command, passing each record to ``on_record``; returns True if interrupted.
+
+        In the main thread, the first Ctrl-C (a kernel interrupt, in a notebook) asks the agent
+        to interrupt the command and the results still arrive; a second one gives up on the
+        command and drops the connection (the session's hooks go with it).
+        """
+        interrupts: list = []
+
+        def on_sigint(signum, frame):
+            client = self._client
+            if interrupts or client is None or client.closed:
+                raise KeyboardInterrupt
+            interrupts.append(signum)
+            try:
+                client.interrupt()
+            except FlightError:
+                raise KeyboardInterrupt from None
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+        try:
+            for record in self.execute(command):
+                on_record(record)
+        except KeyboardInterrupt:
+            interrupts.append(signal.SIGINT)
+            if self._client is not None:
+                self._client.close()
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        return bool(interrupts)
 
     def close(self) -> None:
         if self._client is not None:

@@ -115,6 +115,42 @@ def _console_text(record: dict) -> str:
     return "\n".join(parts)
 
 
+def _table(headers: list, rows: list) -> str:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1048576:.0f} MB"
+
+
+def processes_rows(record: dict) -> tuple[list, list]:
+    headers = ["PID", "USER", "PYTHON", "CPU%", "RSS", "KERNEL", "COMMAND"]
+    rows = []
+    for p in record.get("processes", []):
+        kernel = ""
+        if p.get("kernel_id"):
+            kernel = (
+                p["kernel_id"][:8]
+                + (f" {p['notebook']}" if p.get("notebook") else "")
+                + (" (this kernel)" if p.get("self") else "")
+            )
+        rows.append(
+            [
+                p["pid"],
+                p.get("user") or "",
+                p.get("python") or "",
+                p.get("cpu_percent", ""),
+                _megabytes(p.get("rss_bytes", 0)),
+                kernel,
+                (p.get("cmdline") or "")[:100],
+            ]
+        )
+    return headers, rows
+
+
 def render_text(record: dict) -> str:
     kind = record.get("kind")
     if kind == "stack":
@@ -129,6 +165,23 @@ def render_text(record: dict) -> str:
         return f"garbage collection done: {record['collected']} unreachable objects found, {record['uncollectable']} uncollectable"
     if kind == "help":
         return record["text"]
+    if kind == "processes":
+        return _table(*processes_rows(record))
+    if kind == "sessions":
+        rows = [
+            [
+                ("* " if r["current"] else "  ") + str(r["pid"]),
+                r.get("python") or "",
+                "yes" if r["connected"] else "no",
+                r.get("executable") or "",
+            ]
+            for r in record.get("sessions", [])
+        ]
+        return (
+            _table(["  PID", "PYTHON", "CONNECTED", "EXECUTABLE"], rows)
+            if rows
+            else "no sessions: %flight attach <pid>"
+        )
     if kind == "message":
         return record["text"]
     if kind == "error":

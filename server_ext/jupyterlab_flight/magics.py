@@ -1,0 +1,227 @@
+"""IPython magics: ``%load_ext jupyterlab_flight``, then ``%flight <command>`` and short forms.
+
+    %flight attach 4242 | attach kernel:<id or notebook> | attach self
+    %flight detach | sessions | ps
+    %flight stack -a            %stack -a            (every command has a short form)
+    %%flight console            (cell magic: the cell body runs in the target)
+
+Results are displayed as one MIME bundle per command (render/mime.py), updated in place while a
+command streams; the kernel's interrupt (the stop button) interrupts the command in the target
+and keeps what was collected. Errors are one line on stderr, never a traceback of ours.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from .commands import COMMANDS, ParsedCommand, parse_command
+from .errors import FlightError
+from .processes import list_python_processes, resolve_kernel, running_server_notebooks
+from .render.mime import mime_bundle
+from .session import FlightSession
+
+# Short forms: every command of the language, except those that clash with IPython's own.
+SHORT_FORM_EXCLUDED = {"help", "detach"}
+UPDATE_INTERVAL_S = 0.1
+
+
+class FlightState:
+    """This kernel's attachments: every open FlightSession, and the current one."""
+
+    def __init__(self):
+        self.sessions: dict = {}  # pid -> FlightSession
+        self.current: int | None = None
+
+    def session(self) -> FlightSession:
+        if self.current is None or self.current not in self.sessions:
+            raise FlightError(
+                "not attached: %flight attach <pid> | kernel:<id or notebook> | self (%flight ps lists processes)"
+            )
+        return self.sessions[self.current]
+
+
+def _attach_self() -> FlightSession:
+    """Diagnose this kernel in-process: start the agent here (no injection) and connect to it."""
+    from flight_agent.runtime import default_dir
+    from flight_agent.server import start_agent
+
+    start_agent(default_dir(os.geteuid()))
+    return FlightSession.open(os.getpid())
+
+
+class _LiveOutput:
+    """One output in the cell, updated in place as records arrive (throttled)."""
+
+    def __init__(self, line: str, pid: int | None):
+        from IPython.display import display
+
+        self.line, self.pid = line, pid
+        self.records: list = []
+        self.handle = None
+        self._display = display
+        self._last = 0.0
+
+    def add(self, record: dict) -> None:
+        self.records.append(record)
+        now = time.monotonic()
+        if self.handle is None:
+            self.handle = self._display(mime_bundle(self.records, self.line, self.pid), raw=True, display_id=True)
+            self._last = now
+        elif now - self._last >= UPDATE_INTERVAL_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.handle is None:
+            if self.records:
+                self._display(mime_bundle(self.records, self.line, self.pid), raw=True)
+            return
+        self.handle.update(mime_bundle(self.records, self.line, self.pid), raw=True)
+        self._last = time.monotonic()
+
+
+def _error(message: str) -> None:
+    print(f"flight: {message}", file=sys.stderr)
+
+
+class FlightMagicsMixin:
+    """The logic behind the magics, kept apart from IPython's Magics class for clarity."""
+
+    state: FlightState
+
+    def run_line(self, line: str, cell: str | None = None) -> None:
+        try:
+            self._run(line.strip(), cell)
+        except FlightError as e:
+            _error(e.message)
+
+    def _run(self, line: str, cell: str | None) -> None:
+        words = line.split(maxsplit=1)
+        verb = words[0] if words else ""
+        rest = words[1] if len(words) > 1 else ""
+        if verb == "attach":
+            return self._attach(rest.strip())
+        if verb == "sessions":
+            return self._show([self._sessions_record()], line)
+        if verb == "ps":
+            return self._show(
+                [{"v": 1, "kind": "processes", "processes": list_python_processes(running_server_notebooks())}], line
+            )
+        if verb == "detach" and not rest:
+            return self._detach()
+        if not line:
+            raise FlightError("usage: %flight <command>; %flight help lists the commands")
+        command = parse_command(line)
+        if cell is not None:
+            if command.name != "console":
+                raise FlightError("only %%flight console takes a cell body (the code to run in the target)")
+            command = ParsedCommand("console", "agent", dict(command.request, code=cell), line)
+        if command.name == "console" and command.where == "local":
+            raise FlightError("in a notebook use %flight console -c '<code>' or a %%flight console cell")
+        if command.name == "help":
+            session = FlightSession(self.state.current or os.getpid())
+        else:
+            session = self.state.session()
+        live = _LiveOutput(line, session.pid)
+        interrupted = session.run_interruptible(command, live.add)
+        if interrupted:
+            live.add({"v": 1, "kind": "message", "text": "interrupted: the command was stopped in the target"})
+        live.flush()
+        if command.name == "detach":
+            self._forget(session.pid)
+
+    def _show(self, records: list, line: str) -> None:
+        from IPython.display import display
+
+        display(mime_bundle(records, line, self.state.current), raw=True)
+
+    def _attach(self, spec: str) -> None:
+        if not spec:
+            raise FlightError("usage: %flight attach <pid> | kernel:<kernel id or notebook name> | self")
+        if spec == "self":
+            session = _attach_self()
+        elif spec.startswith("kernel:"):
+            session = FlightSession.open(resolve_kernel(spec[len("kernel:") :]))
+        else:
+            try:
+                pid = int(spec)
+            except ValueError:
+                raise FlightError(f"not a pid: {spec!r}") from None
+            session = FlightSession.open(pid)
+        old = self.state.sessions.get(session.pid)
+        if old is not None and old is not session:
+            old.close()
+        self.state.sessions[session.pid] = session
+        self.state.current = session.pid
+        hello = session.client.hello
+        self._show(
+            [
+                {
+                    "v": 1,
+                    "kind": "message",
+                    "text": f"attached to pid {session.pid} (Python {hello.get('python')}, agent {hello.get('agent')}, {hello.get('executable')})",
+                }
+            ],
+            f"attach {spec}",
+        )
+
+    def _detach(self) -> None:
+        session = self.state.session()
+        records = list(session.detach())
+        self._forget(session.pid)
+        self._show(records, "detach")
+
+    def _forget(self, pid: int) -> None:
+        session = self.state.sessions.pop(pid, None)
+        if session is not None:
+            session.close()
+        if self.state.current == pid:
+            self.state.current = next(iter(self.state.sessions), None)
+
+    def _sessions_record(self) -> dict:
+        rows = []
+        for pid, session in self.state.sessions.items():
+            client = session._client
+            rows.append(
+                {
+                    "pid": pid,
+                    "current": pid == self.state.current,
+                    "connected": bool(client and not client.closed),
+                    "python": client.hello.get("python") if client else None,
+                    "executable": client.hello.get("executable") if client else None,
+                }
+            )
+        return {"v": 1, "kind": "sessions", "sessions": rows}
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register %flight / %%flight and the short forms (idempotent)."""
+    from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+    if getattr(ipython, "_jupyterlab_flight_loaded", False):
+        return
+
+    @magics_class
+    class FlightMagics(Magics, FlightMagicsMixin):
+        def __init__(self, shell):
+            super().__init__(shell)
+            self.state = FlightState()
+
+        @line_cell_magic
+        def flight(self, line, cell=None):
+            """Live diagnostics of a running Python process: %flight help lists the commands."""
+            self.run_line(line, cell)
+
+    magics = FlightMagics(ipython)
+    ipython.register_magics(magics)
+    for name in COMMANDS:
+        if name in SHORT_FORM_EXCLUDED:
+            continue
+
+        def short_form(line, cell=None, _name=name):
+            magics.run_line(f"{_name} {line}", cell)
+
+        short_form.__doc__ = f"%{name} ...: short for %flight {name} ... ({COMMANDS[name].summary})"
+        ipython.register_magic_function(short_form, "line_cell", name)
+    ipython._jupyterlab_flight_loaded = True

@@ -1,0 +1,161 @@
+"""REST handlers. Blocking work (attach, agent round trips, /proc scans) runs in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..commands import parse_command
+from ..errors import CommandSyntaxError, FlightError
+from ..processes import list_python_processes
+from ..session import FlightSession
+from .registry import ServerSession, SessionRegistry
+
+AUTH_RESOURCE = "jupyterlab_flight:diagnostics"
+
+
+async def in_thread(fn, *args):
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+class FlightHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def registry(self) -> SessionRegistry:
+        return self.settings["jupyterlab_flight_registry"]
+
+    def fail(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.finish(json.dumps({"message": message}))
+
+    def body(self) -> dict:
+        try:
+            data = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise web.HTTPError(400, "the request body is not JSON") from None
+        if not isinstance(data, dict):
+            raise web.HTTPError(400, "the request body must be a JSON object")
+        return data
+
+    def session_or_404(self, session_id: str) -> ServerSession:
+        session = self.registry.get(session_id)
+        if session is None:
+            raise web.HTTPError(404, f"no session {session_id}")
+        return session
+
+    def kernel_pids(self) -> dict:
+        """{kernel id: pid} for this server's kernels (local provisioners)."""
+        pids = {}
+        km = self.kernel_manager
+        for kernel_id in km.list_kernel_ids():
+            kernel = km.get_kernel(kernel_id)
+            provisioner = getattr(kernel, "provisioner", None)
+            process = getattr(provisioner, "process", None)
+            pid = getattr(process, "pid", None) or getattr(provisioner, "pid", None)
+            if pid:
+                pids[kernel_id] = pid
+        return pids
+
+    async def notebooks(self) -> dict:
+        sessions = await self.session_manager.list_sessions()
+        return {s["kernel"]["id"]: s.get("path") for s in sessions if s.get("kernel")}
+
+
+class ProcessesHandler(FlightHandler):
+    @web.authenticated
+    @authorized("read")
+    async def get(self):
+        notebooks = await self.notebooks()
+        processes = await in_thread(list_python_processes, notebooks)
+        kernel_pids = self.kernel_pids()
+        kernels = [{"kernel_id": k, "pid": pid, "notebook": notebooks.get(k)} for k, pid in kernel_pids.items()]
+        for p in processes:
+            p["this_server"] = p["kernel_id"] in kernel_pids
+        self.finish(json.dumps({"processes": processes, "kernels": kernels}))
+
+
+class SessionsHandler(FlightHandler):
+    @web.authenticated
+    @authorized("read")
+    async def get(self):
+        self.finish(json.dumps({"sessions": [s.describe() for s in self.registry.all()]}))
+
+    @web.authenticated
+    @authorized("execute")
+    async def post(self):
+        data = self.body()
+        kernel_id = data.get("kernel_id")
+        if kernel_id is not None:
+            pid = self.kernel_pids().get(kernel_id)
+            if pid is None:
+                return self.fail(404, f"no running kernel {kernel_id} on this server")
+        else:
+            pid = data.get("pid")
+            if not isinstance(pid, int) or isinstance(pid, bool):
+                return self.fail(400, 'give {"pid": <integer>} or {"kernel_id": "<id>"}')
+        try:
+            flight = await in_thread(FlightSession.open, pid)
+        except FlightError as e:
+            status = 404 if "no process" in e.message else 403 if "permission denied" in e.message else 400
+            return self.fail(status, e.message)
+        session = self.registry.add(flight, kernel_id)
+        self.set_status(201)
+        self.finish(json.dumps(session.describe()))
+
+
+class SessionHandler(FlightHandler):
+    @web.authenticated
+    @authorized("read")
+    async def get(self, session_id):
+        self.finish(json.dumps(self.session_or_404(session_id).describe()))
+
+    @web.authenticated
+    @authorized("execute")
+    async def delete(self, session_id):
+        session = self.session_or_404(session_id)
+        self.registry.remove(session_id)
+
+        def detach():
+            with session.lock:
+                records = list(session.flight.detach())
+                session.flight.close()
+                return records
+
+        try:
+            records = await in_thread(detach)
+        except FlightError as e:
+            records = [{"v": 1, "kind": "message", "text": f"the agent was already gone: {e.message}"}]
+        self.finish(json.dumps({"records": records}))
+
+
+class CommandsHandler(FlightHandler):
+    @web.authenticated
+    @authorized("execute")
+    async def post(self, session_id):
+        session = self.session_or_404(session_id)
+        line = self.body().get("command")
+        if not isinstance(line, str) or not line.strip():
+            return self.fail(400, 'give {"command": "<command line>"}')
+        try:
+            command = parse_command(line)
+        except CommandSyntaxError as e:
+            return self.fail(400, e.message)
+        if command.name == "console" and command.where == "local":
+            return self.fail(400, "the interactive console needs a terminal: use console -c '<code>'")
+
+        def run():
+            with session.lock:
+                return list(session.flight.execute(command))
+
+        try:
+            records = await in_thread(run)
+        except FlightError as e:
+            return self.fail(409 if "closed" in e.message or "lost" in e.message else 400, e.message)
+        if command.name == "detach":
+            self.registry.remove(session_id)
+        self.finish(json.dumps({"records": records}))

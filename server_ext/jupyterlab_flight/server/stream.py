@@ -1,0 +1,122 @@
+"""WebSocket ``flight/sessions/<id>/stream``: a command's records as they come, and a way to stop.
+
+Client -> server: ``{"command": "<command line>"}`` starts a command; ``{"stop": true}``
+interrupts it in the target. Server -> client: ``{"record": {...}}`` for each record, then
+``{"end": true, "interrupted": bool}``; ``{"error": "..."}`` for a request it cannot run.
+
+The stream has its own agent connection: what a streaming command installs belongs to that
+connection, and closing the WebSocket removes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from tornado import web, websocket
+
+from ..attach import attach
+from ..commands import parse_command
+from ..errors import CommandSyntaxError, FlightError
+from ..session import FlightSession
+from .handlers import AUTH_RESOURCE
+
+
+class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
+    auth_resource = AUTH_RESOURCE
+
+    async def pre_get(self):
+        authorized = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not authorized:
+            raise web.HTTPError(403)
+
+    @ws_authenticated
+    async def get(self, session_id):
+        await ensure_async(self.pre_get())
+        registry = self.settings["jupyterlab_flight_registry"]
+        session = registry.get(session_id)
+        if session is None:
+            raise web.HTTPError(404, f"no session {session_id}")
+        self.pid = session.flight.pid
+        self.flight: FlightSession | None = None
+        self.running = threading.Event()
+        self.interrupted = False
+        res = super().get(session_id)
+        if res is not None:
+            await res
+
+    def check_origin(self, origin):  # same rules as Jupyter's own WebSockets
+        return JupyterHandler.check_origin(self, origin)
+
+    def send(self, message: dict) -> None:
+        try:
+            self.write_message(json.dumps(message))
+        except websocket.WebSocketClosedError:
+            pass
+
+    async def on_message(self, message):
+        try:
+            data = json.loads(message)
+        except ValueError:
+            return self.send({"error": "messages must be JSON objects"})
+        if not isinstance(data, dict):
+            return self.send({"error": "messages must be JSON objects"})
+        if data.get("stop"):
+            return await self.stop()
+        line = data.get("command")
+        if not isinstance(line, str):
+            return self.send({"error": 'send {"command": "<command line>"} or {"stop": true}'})
+        if self.running.is_set():
+            return self.send({"error": "a command is already running on this stream; stop it first"})
+        try:
+            command = parse_command(line)
+        except CommandSyntaxError as e:
+            return self.send({"error": e.message})
+        self.running.set()
+        self.interrupted = False
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, self._run, command, loop)
+
+    def _run(self, command, loop) -> None:
+        def emit(message):
+            loop.call_soon_threadsafe(self.send, message)
+
+        try:
+            if self.flight is None:
+                self.flight = FlightSession(self.pid, attach(self.pid))
+            for record in self.flight.execute(command):
+                emit({"record": record})
+        except FlightError as e:
+            if not self.interrupted:
+                emit({"record": {"v": 1, "kind": "error", "message": e.message}})
+        finally:
+            self.running.clear()
+            emit({"end": True, "interrupted": self.interrupted})
+
+    async def stop(self) -> None:
+        if not self.running.is_set() or self.flight is None:
+            return self.send({"end": True, "interrupted": False})
+        self.interrupted = True
+        client = self.flight._client
+
+        def interrupt():
+            if client is not None and not client.closed:
+                try:
+                    client.interrupt()
+                except FlightError:
+                    client.close()
+
+        await asyncio.get_running_loop().run_in_executor(None, interrupt)
+        await asyncio.sleep(2.0)
+        if self.running.is_set() and client is not None:  # did not end by itself: drop the connection
+            client.close()
+
+    def on_close(self):
+        if self.flight is not None:
+            self.flight.close()  # the stream's hooks go with its connection

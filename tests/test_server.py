@@ -1,0 +1,207 @@
+"""The Jupyter server extension against real targets (pytest-jupyter's jp_fetch / jp_ws_fetch),
+under a non-root base_url."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from jupyterlab_flight.server.handlers import AUTH_RESOURCE
+from tornado.httpclient import HTTPClientError
+
+
+@pytest.fixture
+def version():
+    """The server is the subject here: one target interpreter is enough."""
+    return "3.11"
+
+
+ROUTES = [
+    ("GET", "flight/processes"),
+    ("GET", "flight/sessions"),
+    ("POST", "flight/sessions"),
+    ("GET", "flight/sessions/" + "0" * 32),
+    ("DELETE", "flight/sessions/" + "0" * 32),
+    ("POST", "flight/sessions/" + "0" * 32 + "/commands"),
+]
+
+
+@pytest.fixture
+def jp_server_config():
+    return {"ServerApp": {"jpserver_extensions": {"jupyterlab_flight": True}}}
+
+
+@pytest.fixture
+def jp_base_url():
+    return "/jupyter-base/"
+
+
+async def fetch_json(jp_fetch, *parts, method="GET", body=None):
+    kwargs = {"method": method}
+    if body is not None:
+        kwargs["body"] = json.dumps(body)
+    response = await jp_fetch(*parts, **kwargs)
+    return response.code, json.loads(response.body)
+
+
+async def error_of(jp_fetch, *parts, method="GET", body=None):
+    with pytest.raises(HTTPClientError) as caught:
+        await fetch_json(jp_fetch, *parts, method=method, body=body)
+    return caught.value.code, json.loads(caught.value.response.body)["message"]
+
+
+async def attach_session(jp_fetch, pid: int) -> str:
+    code, session = await fetch_json(jp_fetch, "flight", "sessions", method="POST", body={"pid": pid})
+    assert code == 201 and session["pid"] == pid and session["connected"]
+    return session["id"]
+
+
+async def test_processes_lists_the_target(target, jp_fetch):
+    code, data = await fetch_json(jp_fetch, "flight", "processes")
+    assert code == 200
+    mine = [p for p in data["processes"] if p["pid"] == target.pid]
+    assert mine and mine[0]["python"] == "3.11" and "service.py" in mine[0]["cmdline"]
+    assert "kernels" in data
+
+
+async def test_attach_run_detach(target, jp_fetch):
+    session_id = await attach_session(jp_fetch, target.pid)
+    code, listing = await fetch_json(jp_fetch, "flight", "sessions")
+    assert [s["id"] for s in listing["sessions"]] == [session_id]
+    code, result = await fetch_json(
+        jp_fetch,
+        "flight",
+        "sessions",
+        session_id,
+        "commands",
+        method="POST",
+        body={"command": "getglobal __main__ CONFIG -e \"target['name']\""},
+    )
+    assert code == 200 and result["records"][0]["kind"] == "value" and result["records"][0]["value"]["repr"] == "'svc'"
+    code, result = await fetch_json(
+        jp_fetch, "flight", "sessions", session_id, "commands", method="POST", body={"command": "stack"}
+    )
+    assert {t["name"] for t in result["records"][0]["threads"]} >= {"MainThread", "deep-sleeper"}
+    # an expression that raises is an error record, not an HTTP failure
+    code, result = await fetch_json(
+        jp_fetch,
+        "flight",
+        "sessions",
+        session_id,
+        "commands",
+        method="POST",
+        body={"command": "getglobal __main__ CONFIG -e 1/0"},
+    )
+    assert result["records"][0]["kind"] == "error" and result["records"][0]["exception"]["type"] == "ZeroDivisionError"
+    code, result = await fetch_json(jp_fetch, "flight", "sessions", session_id, method="DELETE")
+    assert "detached" in result["records"][0]["text"]
+    assert target.wait_report(lambda r: not r["flight_modules"])
+    code, listing = await fetch_json(jp_fetch, "flight", "sessions")
+    assert listing["sessions"] == []
+
+
+async def test_bad_requests_get_4xx_json(target, jp_fetch):
+    assert await error_of(jp_fetch, "flight", "sessions", method="POST", body={"pid": 999999}) == (
+        404,
+        "no process with pid 999999",
+    )
+    code, message = await error_of(jp_fetch, "flight", "sessions", method="POST", body={"pid": "12"})
+    assert code == 400 and "pid" in message
+    code, message = await error_of(jp_fetch, "flight", "sessions", method="POST", body={"kernel_id": "nope"})
+    assert code == 404 and "no running kernel" in message
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("flight", "sessions", method="POST", body="not json")
+    assert caught.value.code == 400
+    assert (
+        await error_of(jp_fetch, "flight", "sessions", "f" * 32, "commands", method="POST", body={"command": "stack"})
+    )[0] == 404
+    session_id = await attach_session(jp_fetch, target.pid)
+    code, message = await error_of(
+        jp_fetch, "flight", "sessions", session_id, "commands", method="POST", body={"command": "getglobal"}
+    )
+    assert code == 400 and "required" in message
+    code, message = await error_of(
+        jp_fetch, "flight", "sessions", session_id, "commands", method="POST", body={"nothing": 1}
+    )
+    assert code == 400
+    # a target that died: the command fails cleanly and the server keeps serving
+    target.proc.kill()
+    target.proc.wait()
+    code, message = await error_of(
+        jp_fetch, "flight", "sessions", session_id, "commands", method="POST", body={"command": "stack"}
+    )
+    assert code in (400, 409) and "pid" in message
+    code, data = await fetch_json(jp_fetch, "flight", "sessions")
+    assert code == 200
+
+
+async def test_every_route_refuses_unauthenticated_requests(http_server_client, jp_base_url, jp_ws_fetch):
+    for method, path in ROUTES:
+        body = "{}" if method == "POST" else None
+        response = await http_server_client.fetch(jp_base_url + path, method=method, body=body, raise_error=False)
+        assert response.code == 403, (method, path, response.code)
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_ws_fetch("flight", "sessions", "0" * 32, "stream", headers={"Authorization": "token not-the-token"})
+    assert caught.value.code == 403
+
+
+async def test_an_authorizer_can_deny_the_resource(jp_serverapp, jp_fetch):
+    seen = []
+
+    def is_authorized(handler, user, action, resource):
+        seen.append(resource)
+        return resource != AUTH_RESOURCE
+
+    jp_serverapp.web_app.settings["authorizer"].is_authorized = is_authorized
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("flight", "processes")
+    assert caught.value.code == 403 and AUTH_RESOURCE in seen
+
+
+async def next_message(ws) -> dict:
+    message = await asyncio.wait_for(ws.read_message(), timeout=30)
+    assert message is not None, "the stream closed"
+    return json.loads(message)
+
+
+async def test_stream_records_and_stop(target, jp_fetch, jp_ws_fetch):
+    session_id = await attach_session(jp_fetch, target.pid)
+    ws = await jp_ws_fetch("flight", "sessions", session_id, "stream")
+    ws.write_message(json.dumps({"command": "stack"}))
+    record = await next_message(ws)
+    assert record["record"]["kind"] == "stack"
+    assert (await next_message(ws)) == {"end": True, "interrupted": False}
+    # a long-running command, stopped from the client
+    ws.write_message(json.dumps({"command": "console -c 'import time\nwhile True: time.sleep(0.01)'"}))
+    await asyncio.sleep(1.0)
+    ws.write_message(json.dumps({"stop": True}))
+    messages = [await next_message(ws)]
+    while "end" not in messages[-1]:
+        messages.append(await next_message(ws))
+    assert messages[-1] == {"end": True, "interrupted": True}
+    console = [m["record"] for m in messages if "record" in m and m["record"]["kind"] == "console"]
+    assert console and console[0]["error"]["type"] == "KeyboardInterrupt"
+    ws.write_message(json.dumps({"command": "frobnicate"}))
+    assert "unknown command" in (await next_message(ws))["error"]
+    ws.close()
+    await fetch_json(jp_fetch, "flight", "sessions", session_id, method="DELETE")
+
+
+async def test_attach_to_a_kernel_of_this_server(jp_fetch):
+    code, kernel = await fetch_json(jp_fetch, "api", "kernels", method="POST", body={"name": "python3"})
+    try:
+        code, session = await fetch_json(
+            jp_fetch, "flight", "sessions", method="POST", body={"kernel_id": kernel["id"]}
+        )
+        assert code == 201 and session["kernel_id"] == kernel["id"]
+        code, data = await fetch_json(jp_fetch, "flight", "processes")
+        assert any(p["kernel_id"] == kernel["id"] and p["this_server"] for p in data["processes"])
+        code, result = await fetch_json(
+            jp_fetch, "flight", "sessions", session["id"], "commands", method="POST", body={"command": "stack"}
+        )
+        frames = [f["file"] for t in result["records"][0]["threads"] for f in t["frames"]]
+        assert any("ipykernel" in f for f in frames)
+        await fetch_json(jp_fetch, "flight", "sessions", session["id"], method="DELETE")
+    finally:
+        await jp_fetch("api", "kernels", kernel["id"], method="DELETE")
