@@ -52,14 +52,23 @@ def make_tempdir(prefix: str) -> str:
     return path
 
 
-def start_target(python: str, script: str, *args: str, stderr_path: str, ready_timeout: float = 20.0) -> subprocess.Popen:
+def start_target(
+    python: str, script: str, *args: str, stderr_path: str, ready_timeout: float = 20.0
+) -> subprocess.Popen:
     """Start a target and wait until it prints 'ready' (its threads are up and its main loop runs).
 
     Its stderr goes to stderr_path (read back with target_stderr) so that anything the agent
     prints into the target is seen.
     """
     with open(stderr_path, "w") as err_file:
-        proc = subprocess.Popen([python, script, *args], stdout=subprocess.PIPE, stderr=err_file, text=True)
+        proc = subprocess.Popen(
+            [python, script, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err_file,
+            text=True,
+            start_new_session=True,  # Ctrl-C and signals sent by debuggers do not reach it or us; cleanup() kills it
+        )
     proc.stderr_path = stderr_path
     _children.append(proc)
     ready, _, _ = select.select([proc.stdout], [], [], ready_timeout)
@@ -106,6 +115,17 @@ def kill_target(proc: subprocess.Popen) -> None:
             stream.close()
     if proc in _children:
         _children.remove(proc)
+    forget_runtime_files(proc.pid)
+
+
+def forget_runtime_files(pid: int) -> None:
+    """Remove what our tool leaves in its runtime dir for a pid that is gone (the lock stays after detach)."""
+    directory = f"/tmp/jupyterlab-flight-{os.geteuid()}"
+    for name in (f"agent-{pid}.sock", f"agent-{pid}.token", f"agent-{pid}.error", f"inject-{pid}.lock"):
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
 
 
 def track_child(proc: subprocess.Popen) -> None:
@@ -138,6 +158,42 @@ def thread_count(pid: int) -> int:
         return -1
 
 
+def diagnose(pid: int, timeout: float = 15.0) -> str:
+    """Native + Python stacks of every thread of pid (py-spy), to explain a failed or hung trial."""
+    try:
+        done = subprocess.run(
+            [tool("py-spy"), "dump", "--native", "--pid", str(pid)], capture_output=True, text=True, timeout=timeout
+        )
+        return (done.stdout + done.stderr)[-4000:]
+    except (subprocess.TimeoutExpired, OSError, SystemExit) as e:
+        return f"(py-spy dump failed: {e})"
+
+
+def gdb_backtrace(pid: int, timeout: float = 20.0) -> str:
+    """Native backtraces of every thread of pid, read with gdb (py-spy cannot merge frames mid-gdb-call)."""
+    cmd = ["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 12"]
+    try:
+        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                              env=dict(os.environ, DEBUGINFOD_URLS=""), start_new_session=True)  # fmt: skip
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith(("#", "Thread"))]
+        return "\n".join(lines)[-4000:]
+    except (subprocess.TimeoutExpired, OSError) as e:
+        return f"(gdb backtrace failed: {e})"
+
+
+def git_state() -> dict:
+    try:
+        head = subprocess.run(
+            ["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+        ).stdout
+        return {"head": head, "modified_files": [line[3:] for line in dirty.splitlines()]}
+    except OSError:
+        return {}
+
+
 def summary(samples_s: list[float]) -> dict:
     """median/min/max/p90 in milliseconds (p90: linear interpolation between order statistics)."""
     ms = sorted(s * 1000.0 for s in samples_s)
@@ -148,12 +204,15 @@ def summary(samples_s: list[float]) -> dict:
 
 
 def python_version(python: str) -> str:
-    out = subprocess.run([python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True)
+    out = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True
+    )
     return out.stdout.strip()
 
 
 def machine_info() -> dict:
-    info = {"nproc": os.cpu_count(), "kernel": platform.release(), "bench_python": platform.python_version()}
+    info = {"nproc": os.cpu_count(), "kernel": platform.release(), "bench_python": platform.python_version(),
+            "loadavg_at_end": os.getloadavg()}  # fmt: skip
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
         for line in out.splitlines():
@@ -179,7 +238,13 @@ def write_results(name: str, payload: dict) -> str:
     os.makedirs(RESULTS_DIR, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = os.path.join(RESULTS_DIR, f"{name}-{stamp}.json")
-    payload = dict(payload, machine=machine_info(), argv=sys.argv, finished=datetime.datetime.now().isoformat(timespec="seconds"))
+    payload = dict(
+        payload,
+        machine=machine_info(),
+        git=git_state(),
+        argv=sys.argv,
+        finished=datetime.datetime.now().isoformat(timespec="seconds"),
+    )
     with open(path, "w") as f:
         json.dump(payload, f, indent=1)
     return path
@@ -199,4 +264,6 @@ def print_table(title: str, rows: list[tuple[str, dict, str]]) -> None:
         if not s.get("n"):
             print(f"{label:{width}}  {0:>3} {'(no successful runs)':>35}  {extra}")
             continue
-        print(f"{label:{width}}  {s['n']:>3} {fmt(s['median'])} {fmt(s['p90'])} {fmt(s['min'])} {fmt(s['max'])}  {extra}")
+        print(
+            f"{label:{width}}  {s['n']:>3} {fmt(s['median'])} {fmt(s['p90'])} {fmt(s['min'])} {fmt(s['max'])}  {extra}"
+        )

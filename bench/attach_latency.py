@@ -34,8 +34,9 @@ sys.path.insert(0, os.path.join(c.REPO, "server_ext"))  # harmless if installed 
 
 GLOBAL = "SOME_GLOBAL"
 SETTLE_S = 0.3
+GDB_TIMEOUT_S = 5.0
 
-TARGET = '''\
+TARGET = """\
 import json, socket, sys, threading, time
 
 SOME_GLOBAL = {"service": "orders", "port": 0, "requests": 0}
@@ -61,7 +62,7 @@ while True:
     payload = json.dumps({"n": SOME_GLOBAL["requests"], "items": list(range(50))})
     json.loads(payload)
     SOME_GLOBAL["requests"] += 1
-'''
+"""
 
 
 def _wait_threads_back(pid: int, before: int, timeout: float = 2.0) -> int:
@@ -122,14 +123,18 @@ def trial_cli(pid: int) -> dict:
             records.append(json.loads(line))
         except ValueError:
             pass
-    error = None if done.returncode == 0 else f"exit {done.returncode}: {done.stdout.strip()[-300:]} {done.stderr.strip()[-300:]}"
+    error = (
+        None
+        if done.returncode == 0
+        else f"exit {done.returncode}: {done.stdout.strip()[-300:]} {done.stderr.strip()[-300:]}"
+    )
     error = error or _check_value(records)
     from jupyterlab_flight.session import FlightSession
 
     return {"s": elapsed, "error": error, "detach_error": c.detach_quietly(FlightSession(pid))}
 
 
-def trial_gdb(pid: int, tmpdir: str, n: int) -> dict:
+def trial_gdb(pid: int, tmpdir: str, n: int, explain: bool = True) -> dict:
     result = os.path.join(tmpdir, f"gdb-result-{pid}-{n}")
     code = (
         "import __main__, os\\n"
@@ -146,10 +151,18 @@ def trial_gdb(pid: int, tmpdir: str, n: int) -> dict:
     ]  # fmt: skip
     env = dict(os.environ, DEBUGINFOD_URLS="")
     t0 = time.perf_counter()
-    gdb = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    gdb = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     c.track_child(gdb)
     got = None
-    deadline = t0 + 60
+    deadline = t0 + GDB_TIMEOUT_S
     while time.perf_counter() < deadline:
         try:
             if os.path.getsize(result) > 0:
@@ -161,13 +174,16 @@ def trial_gdb(pid: int, tmpdir: str, n: int) -> dict:
             break
         time.sleep(0.001)
     try:
-        output, _ = gdb.communicate(timeout=60)
+        output, _ = gdb.communicate(timeout=max(1.0, deadline - time.perf_counter()))
     except subprocess.TimeoutExpired:
-        output = "(gdb did not exit)"
+        output = f"(gdb hung: no result and no exit within {GDB_TIMEOUT_S:g} s)"
     exit_s = time.perf_counter() - t0
     c.kill_target(gdb)
     if got is None:
-        return {"s": None, "gdb_exit_s": exit_s, "error": f"no result file; gdb said: {output.strip()[-400:]}"}
+        return {
+            "s": None, "gdb_exit_s": exit_s, "error": f"no result file; gdb said: {output.strip()[-400:]}",
+            "diagnosis": (c.gdb_backtrace(pid) if os.path.exists(f"/proc/{pid}") else "(target gone)") if explain else "(see the row's first hang)",
+        }  # fmt: skip
     with open(result) as f:
         content = f.read()
     os.unlink(result)
@@ -187,6 +203,7 @@ def main() -> int:
     methods = args.methods.split(",")
 
     c.install_cleanup()
+    load_start = os.getloadavg()
     tmpdir = c.make_tempdir("flight-bench-attach-")
     script = os.path.join(tmpdir, "target.py")
     with open(script, "w") as f:
@@ -203,7 +220,7 @@ def main() -> int:
         for n in range(args.runs):
             for row in rows:
                 python, busy = row
-                order = methods[n % len(methods):] + methods[: n % len(methods)]  # rotate, spread drift evenly
+                order = methods[n % len(methods) :] + methods[: n % len(methods)]  # rotate, spread drift evenly
                 for method in order:
                     proc = c.start_target(python, script, str(busy), stderr_path=os.path.join(tmpdir, "target.err"))
                     time.sleep(SETTLE_S)
@@ -214,9 +231,11 @@ def main() -> int:
                         elif method == "cli":
                             out = trial_cli(proc.pid)
                         else:
-                            out = trial_gdb(proc.pid, tmpdir, n)
+                            out = trial_gdb(proc.pid, tmpdir, n, explain=not any(t.get("error") for t in raw[labels[row]]["gdb"]))
                     except Exception as e:  # noqa: BLE001 - a failed trial is recorded and reported
                         out = {"s": None, "error": f"{type(e).__name__}: {e}"}
+                    if out.get("error") and "diagnosis" not in out and proc.poll() is None:
+                        out["diagnosis"] = c.diagnose(proc.pid)
                     if method != "gdb" and proc.poll() is None:
                         out["leaked_threads"] = _wait_threads_back(proc.pid, before)
                         out["runtime_leftovers"] = _runtime_leftovers(proc.pid)
@@ -230,9 +249,13 @@ def main() -> int:
                         if out.get(key):
                             problems.append(f"{labels[row]} {method} run {n}: {key}: {out[key]}")
                     if out.get("leaked_threads"):
-                        problems.append(f"{labels[row]} {method} run {n}: {out['leaked_threads']} thread(s) left after detach")
+                        problems.append(
+                            f"{labels[row]} {method} run {n}: {out['leaked_threads']} thread(s) left after detach"
+                        )
                     if out.get("runtime_leftovers"):
-                        problems.append(f"{labels[row]} {method} run {n}: files left in runtime dir: {out['runtime_leftovers']}")
+                        problems.append(
+                            f"{labels[row]} {method} run {n}: files left in runtime dir: {out['runtime_leftovers']}"
+                        )
                     if not out["target_alive"]:
                         problems.append(f"{labels[row]} {method} run {n}: target died")
             print(f"  run {n + 1}/{args.runs} done", flush=True)
@@ -252,8 +275,13 @@ def main() -> int:
             summaries[label][method] = c.summary(ok)
             summaries[label][method]["failed"] = len(trials) - len(ok)
         if "gdb" in per_method:
-            exits = [t["gdb_exit_s"] for t in per_method["gdb"] if t.get("gdb_exit_s") is not None and not t.get("error")]
+            exits = [
+                t["gdb_exit_s"] for t in per_method["gdb"] if t.get("gdb_exit_s") is not None and not t.get("error")
+            ]
             summaries[label]["gdb_exit"] = c.summary(exits)
+            # hangs counted as the timeout: a lower bound of what gdb really costs
+            censored = [t["s"] if t.get("s") is not None and not t.get("error") else GDB_TIMEOUT_S for t in per_method["gdb"]]
+            summaries[label]["gdb_hangs_as_timeout"] = c.summary(censored)
         if "api" in per_method:
             opens = [t["open_s"] for t in per_method["api"] if t.get("open_s") is not None and not t.get("error")]
             summaries[label]["api_open_only"] = c.summary(opens)
@@ -267,11 +295,19 @@ def main() -> int:
             table.append((f"{label:28} {method}", s, extra))
         if "gdb_exit" in summaries[label]:
             table.append((f"{label:28} gdb (until exit)", summaries[label]["gdb_exit"], ""))
+            table.append((f"{label:28} gdb (hang = {GDB_TIMEOUT_S:g} s)", summaries[label]["gdb_hangs_as_timeout"], ""))
 
     c.print_table("attach to first result (fresh target per run)", table)
     path = c.write_results(
         "attach_latency",
-        {"runs": args.runs, "settle_s": SETTLE_S, "pythons": versions, "summaries": summaries, "raw": raw, "problems": problems},
+        {
+            "runs": args.runs, "loadavg_at_start": load_start,
+            "settle_s": SETTLE_S,
+            "pythons": versions,
+            "summaries": summaries,
+            "raw": raw,
+            "problems": problems,
+        },
     )
     if problems:
         print(f"\n{len(problems)} problem(s):")

@@ -13,7 +13,6 @@ and keeps what was collected. Errors are one line on stderr, never a traceback o
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from .commands import COMMANDS, ParsedCommand, parse_command
@@ -82,7 +81,10 @@ class _LiveOutput:
 
 
 def _error(message: str) -> None:
-    print(f"flight: {message}", file=sys.stderr)
+    """Errors are records too: one line, in the notebook like any result (red in HTML)."""
+    from IPython.display import display
+
+    display(mime_bundle([{"v": 1, "kind": "error", "message": message}]), raw=True)
 
 
 class FlightMagicsMixin:

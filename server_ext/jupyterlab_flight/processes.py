@@ -14,15 +14,18 @@ import time
 
 import psutil
 
-_KERNEL_FILE = re.compile(r"kernel-([0-9a-fA-F-]{8,})\.json")
+_KERNEL_FILE = re.compile(r"kernel-([^/\s]+)\.json")
 _PYTHON_EXE = re.compile(r"python(\d)(?:\.(\d+))?")
 
 
 def kernel_id_of(cmdline: list) -> str | None:
+    """The kernel id from the connection file name; "" for a kernel with another file name."""
     for arg in cmdline:
         m = _KERNEL_FILE.search(arg)
         if m:
             return m.group(1)
+    if any("ipykernel" in arg for arg in cmdline):
+        return ""
     return None
 
 
@@ -45,7 +48,7 @@ def _python_version(proc: psutil.Process) -> str | None:
 
 
 def list_python_processes(notebooks: dict | None = None, sample_s: float = 0.1) -> list:
-    """[{pid, user, cmdline, python, cpu_percent, rss_bytes, kernel_id, notebook, self}] sorted by pid.
+    """[{pid, user, cmdline, python, cpu_percent, rss_bytes, kernel, kernel_id, notebook, self}] by pid.
 
     ``notebooks`` maps kernel ids to notebook paths (from a Jupyter server's sessions).
     """
@@ -75,7 +78,8 @@ def list_python_processes(notebooks: dict | None = None, sample_s: float = 0.1) 
                         "python": version,
                         "cpu_percent": round(proc.cpu_percent(None), 1),
                         "rss_bytes": proc.memory_info().rss,
-                        "kernel_id": kernel,
+                        "kernel": kernel is not None,
+                        "kernel_id": kernel or None,
                         "notebook": (notebooks or {}).get(kernel) if kernel else None,
                         "self": proc.pid == me,
                     }

@@ -17,8 +17,9 @@ from ..client import AgentClient, agent_paths, runtime_dir_for
 from ..errors import FlightError
 from .inject import inject_agent
 from .process import TargetProcess, inspect_process
+from .process import start_time as process_start_time
 
-ATTACH_TIMEOUT_S = 5.0
+ATTACH_TIMEOUT_S = 10.0  # the agent's thread must win the GIL; busy targets take longer
 
 
 def _read_token(paths: dict, target: TargetProcess) -> dict | None:
@@ -68,13 +69,45 @@ def _wait_for_agent(target: TargetProcess, deadline: float) -> AgentClient:
     )
 
 
-def _injection_lock(pid: int):
+def _injection_lock(pid: int) -> tuple:
     """Serialize injections into one pid from this user (the injector also refuses overlaps)."""
     directory = runtime_dir_for(os.geteuid())
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd = os.open(os.path.join(directory, f"inject-{pid}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    path = os.path.join(directory, f"inject-{pid}.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
+    return fd, path
+
+
+def remove_stale_files(uid: int) -> None:
+    """Forget agents of processes that are gone (killed without a detach) or whose pid was reused."""
+    directory = runtime_dir_for(uid)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith("inject-") and name.endswith(".lock") and not os.path.exists(f"/proc/{name[7:-5]}"):
+            try:  # left by an older version, or a client killed while attaching
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+            continue
+        if not name.startswith("agent-") or not name.endswith(".token"):
+            continue
+        try:
+            pid = int(name[len("agent-") : -len(".token")])
+            with open(os.path.join(directory, name)) as f:
+                started = json.load(f).get("start_time")
+        except (ValueError, OSError):
+            continue
+        if process_start_time(pid) == started:
+            continue  # alive: its agent stays
+        for path in agent_paths(uid, pid).values():
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def attach(pid: int, timeout: float = ATTACH_TIMEOUT_S) -> AgentClient:
@@ -82,15 +115,20 @@ def attach(pid: int, timeout: float = ATTACH_TIMEOUT_S) -> AgentClient:
     client = find_agent(target)
     if client is not None:
         return client
-    lock = _injection_lock(pid)
+    lock, lock_path = _injection_lock(pid)
     try:
         client = find_agent(target)  # another client may have injected while we waited
         if client is not None:
             return client
+        remove_stale_files(target.uid)
         deadline = time.monotonic() + timeout
         inject_agent(target)
         return _wait_for_agent(target, deadline)
     finally:
+        try:  # no lock files pile up; a waiter on the old file re-checks for the agent anyway
+            os.unlink(lock_path)
+        except OSError:
+            pass
         os.close(lock)
 
 
