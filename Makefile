@@ -52,17 +52,19 @@ bench: install target-pythons
 	$(BIN)/python bench/attach_latency.py
 	$(BIN)/python bench/stack_100_threads.py
 
+# Starts the demo target, prints how to attach from the terminal, then JupyterLab on the demo
+# notebook (headless-friendly: it prints the URL to open). Ctrl-C stops both.
 demo: install
-	@$(BIN)/python binder/demo_target.py > /tmp/jupyterlab-flight-demo.log 2>&1 & \
-	  sleep 1; pid=$$(pgrep -f binder/demo_target.py | head -1); \
-	  echo ""; echo "Demo target running as pid $$pid (log: /tmp/jupyterlab-flight-demo.log). Try:"; \
+	@cd binder && ../$(BIN)/python demo_target.py > /tmp/jupyterlab-flight-demo.log 2>&1 & \
+	  sleep 1; pid=$$(cat /tmp/jupyterlab-flight-demo.pid); \
+	  trap "kill $$pid 2>/dev/null" EXIT; \
+	  echo ""; echo "Demo target running as pid $$pid (log: /tmp/jupyterlab-flight-demo.log). From a terminal:"; \
 	  echo "  $(BIN)/flight_profiler $$pid                      # interactive prompt: help, stack, getglobal ..."; \
-	  echo "  $(BIN)/flight_profiler $$pid --cmd 'stack'"; \
-	  echo "  $(BIN)/flight_profiler $$pid --cmd 'getglobal __main__ ORDERS -x 2'"; \
-	  echo "  $(BIN)/flight_profiler $$pid --cmd 'vmtool -a getInstances -c __main__ Order -n 3'"; \
-	  echo "  $(BIN)/flight_profiler $$pid --cmd 'console -c \"import __main__; len(__main__.ORDERS)\"' --json"; \
-	  echo "  $(BIN)/flight_profiler $$pid --cmd detach"; \
-	  echo "Stop the demo target with: kill $$pid"
+	  echo "  $(BIN)/flight_profiler $$pid --cmd 'getglobal __main__ CACHE'"; \
+	  echo "  $(BIN)/flight_profiler $$pid --cmd 'vmtool -a getInstances -c __main__ Order -n 3' --json"; \
+	  echo "In JupyterLab: open the URL printed below; binder/demo.ipynb attaches to the demo target."; echo ""; \
+	  cd binder && ../$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$${PORT:-8888} $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) demo.ipynb 2>&1 \
+	    | grep --line-buffered -v "^\[W.*Could not determine jupyterlab build status"
 
 clean:
 	$(MAKE) -C native clean

@@ -231,7 +231,9 @@ def main() -> int:
                         elif method == "cli":
                             out = trial_cli(proc.pid)
                         else:
-                            out = trial_gdb(proc.pid, tmpdir, n, explain=not any(t.get("error") for t in raw[labels[row]]["gdb"]))
+                            out = trial_gdb(
+                                proc.pid, tmpdir, n, explain=not any(t.get("error") for t in raw[labels[row]]["gdb"])
+                            )
                     except Exception as e:  # noqa: BLE001 - a failed trial is recorded and reported
                         out = {"s": None, "error": f"{type(e).__name__}: {e}"}
                     if out.get("error") and "diagnosis" not in out and proc.poll() is None:
@@ -280,7 +282,9 @@ def main() -> int:
             ]
             summaries[label]["gdb_exit"] = c.summary(exits)
             # hangs counted as the timeout: a lower bound of what gdb really costs
-            censored = [t["s"] if t.get("s") is not None and not t.get("error") else GDB_TIMEOUT_S for t in per_method["gdb"]]
+            censored = [
+                t["s"] if t.get("s") is not None and not t.get("error") else GDB_TIMEOUT_S for t in per_method["gdb"]
+            ]
             summaries[label]["gdb_hangs_as_timeout"] = c.summary(censored)
         if "api" in per_method:
             opens = [t["open_s"] for t in per_method["api"] if t.get("open_s") is not None and not t.get("error")]
@@ -301,7 +305,8 @@ def main() -> int:
     path = c.write_results(
         "attach_latency",
         {
-            "runs": args.runs, "loadavg_at_start": load_start,
+            "runs": args.runs,
+            "loadavg_at_start": load_start,
             "settle_s": SETTLE_S,
             "pythons": versions,
             "summaries": summaries,

@@ -5,6 +5,7 @@ do a little CPU work, and one thread waiting on a queue, so `stack`, `getglobal`
 `console` all have something to show.
 """
 
+import os
 import queue
 import random
 import threading
@@ -60,6 +61,9 @@ def producer():
 for i in range(2):
     threading.Thread(target=worker, name=f"worker-{i}", daemon=True).start()
 threading.Thread(target=producer, name="producer", daemon=True).start()
-print("demo target running", flush=True)
+PID_FILE = os.environ.get("FLIGHT_DEMO_PID_FILE", "/tmp/jupyterlab-flight-demo.pid")
+with open(PID_FILE, "w") as f:  # binder/demo.ipynb reads it
+    f.write(str(os.getpid()))
+print(f"demo target running as pid {os.getpid()}", flush=True)
 while True:
     time.sleep(1)

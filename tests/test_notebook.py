@@ -22,8 +22,14 @@ def version():
 
 
 def outputs_of(cell) -> tuple[list, str]:
-    bundles = [o["data"] for o in cell.outputs if o.get("output_type") in ("display_data", "execute_result") and MIME in o.get("data", {})]
-    stderr = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    bundles = [
+        o["data"]
+        for o in cell.outputs
+        if o.get("output_type") in ("display_data", "execute_result") and MIME in o.get("data", {})
+    ]
+    stderr = "".join(
+        o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    )
     assert not [o for o in cell.outputs if o.get("output_type") == "error"], cell.outputs
     return bundles, stderr
 
@@ -63,9 +69,14 @@ def test_magics_report_and_html(target, tmp_path):
         ]
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
         interrupt_cell = sources.index("%flight console -c 'while True: pass'")
-        client = NotebookClient(nb, kernel_name="python3", timeout=120, interrupt_on_timeout=True,
-                                timeout_func=lambda cell: 4 if cell.source == sources[interrupt_cell] else 120,
-                                resources={"metadata": {"path": str(tmp_path)}})
+        client = NotebookClient(
+            nb,
+            kernel_name="python3",
+            timeout=120,
+            interrupt_on_timeout=True,
+            timeout_func=lambda cell: 4 if cell.source == sources[interrupt_cell] else 120,
+            resources={"metadata": {"path": str(tmp_path)}},
+        )
         client.execute()
     finally:
         kernels.shutdown_all(now=True)
@@ -84,7 +95,10 @@ def test_magics_report_and_html(target, tmp_path):
     assert console["stdout"] == "rows 100\n" and console["value"]["repr"] == "'svc'"
     bundles, stderr = outputs_of(cells[8])
     assert not stderr and bundles[0]["text/plain"] == "error: module '__main__' has no global named 'nope'"
-    assert "getglobal module [class] field" in records_of(cells[9])[0]["text"] or "usage: getglobal" in records_of(cells[9])[0]["text"]
+    assert (
+        "getglobal module [class] field" in records_of(cells[9])[0]["text"]
+        or "usage: getglobal" in records_of(cells[9])[0]["text"]
+    )
     interrupted = records_of(cells[10])
     assert interrupted[0]["error"]["type"] == "KeyboardInterrupt" and "interrupted" in interrupted[-1]["text"]
     assert records_of(cells[11])[0]["value"]["repr"] == "0"  # the target is fine after the interrupt
@@ -92,9 +106,13 @@ def test_magics_report_and_html(target, tmp_path):
     assert [s["pid"] for s in sessions] == [target.pid] and sessions[0]["current"]
     assert "attached to pid" in records_of(cells[13])[0]["text"], records_of(cells[13])
     other_stack = records_of(cells[14])[0]
-    assert any("ipykernel" in f["file"] for t in other_stack["threads"] for f in t["frames"]), [(t["name"], [f["file"] for f in t["frames"]]) for t in other_stack["threads"]]
+    assert any("ipykernel" in f["file"] for t in other_stack["threads"] for f in t["frames"]), [
+        (t["name"], [f["file"] for f in t["frames"]]) for t in other_stack["threads"]
+    ]
     own_stack = records_of(cells[16])[0]
-    assert any("magics.py" in f["file"] for t in own_stack["threads"] for f in t["frames"]), [(t["name"], [f["file"] for f in t["frames"]][-3:]) for t in own_stack["threads"]]  # the kernel sees itself
+    assert any("magics.py" in f["file"] for t in own_stack["threads"] for f in t["frames"]), [
+        (t["name"], [f["file"] for f in t["frames"]][-3:]) for t in own_stack["threads"]
+    ]  # the kernel sees itself
     assert "detached" in records_of(cells[17])[0]["text"]
     assert "detached" in records_of(cells[19])[0]["text"]
     assert target.wait_report(lambda r: not r["flight_modules"])
