@@ -15,7 +15,7 @@ VERSION = "0.1.0"
 SCHEMA_VERSION = 1
 
 
-def start(runtime_dir: str) -> None:
+def start(runtime_dir: str, token: str | None = None) -> None:
     from .server import start_agent
 
-    start_agent(runtime_dir)
+    start_agent(runtime_dir, token)

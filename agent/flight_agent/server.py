@@ -83,12 +83,14 @@ class Session:
 
 
 class Agent:
-    def __init__(self, runtime_dir: str):
+    def __init__(self, runtime_dir: str, token: str | None = None):
         self.pid = os.getpid()
         self.uid = os.geteuid()
         self.runtime_dir = runtime_dir
         self.paths = runtime.agent_paths(runtime_dir, self.pid)
-        self.token = os.urandom(32).hex()
+        # The attaching client may bring the token (it connects as soon as the socket exists);
+        # otherwise (attach self) a fresh one.
+        self.token = token if isinstance(token, str) and len(token) >= 32 else os.urandom(32).hex()
         self.sessions: dict = {}
         self.session_counter = 0
         self.lock = _thread.allocate_lock()
@@ -112,6 +114,12 @@ class Agent:
             os.umask(old_umask)
         listener.listen(16)
         self.listener = listener
+        os.set_blocking(self.wake_r, False)
+        _thread.start_new_thread(self._accept_loop, ())
+
+    def _write_token_file(self) -> None:
+        """For the next clients (the first one brought the token). Every file operation releases
+        the GIL, which costs a GIL wait on a busy target: this runs off the attach's critical path."""
         runtime.write_private_file(
             self.paths["token"],
             {
@@ -122,8 +130,6 @@ class Agent:
                 "python": sys.version.split()[0],
             },
         )
-        os.set_blocking(self.wake_r, False)
-        _thread.start_new_thread(self._accept_loop, ())
 
     def stop(self, keep: Session | None = None) -> None:
         """Detach: stop accepting, end every session (but ``keep``, which ends itself), remove our
@@ -153,6 +159,7 @@ class Agent:
         listener = self.listener
         assert listener is not None
         try:
+            self._write_token_file()
             while not self.stopping:
                 ready, _, _ = select.select([listener.fileno(), self.wake_r], [], [])
                 if self.stopping or self.wake_r in ready:
@@ -326,13 +333,13 @@ def _forget_agent(agent: Agent) -> None:
                 sys.modules.pop(name, None)
 
 
-def start_agent(runtime_dir: str) -> Agent:
+def start_agent(runtime_dir: str, token: str | None = None) -> Agent:
     """Start the agent once per process; a second call returns the running one."""
     global _agent
     with _agent_lock:
         if _agent is not None and not _agent.stopping:
             return _agent
-        agent = Agent(runtime_dir)
+        agent = Agent(runtime_dir, token)
         try:
             agent.start()
         except BaseException:

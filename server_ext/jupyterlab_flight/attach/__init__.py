@@ -46,7 +46,8 @@ def find_agent(target: TargetProcess, timeout: float = 2.0) -> AgentClient | Non
         return None
 
 
-def _wait_for_agent(target: TargetProcess, deadline: float) -> AgentClient:
+def _wait_for_agent(target: TargetProcess, token: str, deadline: float) -> AgentClient:
+    """Connect as soon as the new agent listens, with the token we gave it."""
     paths = agent_paths(target.uid, target.pid)
     while time.monotonic() < deadline:
         if os.path.exists(paths["error"]):
@@ -58,9 +59,15 @@ def _wait_for_agent(target: TargetProcess, deadline: float) -> AgentClient:
             os.unlink(paths["error"])
             last = detail.strip().splitlines()[-1] if detail.strip() else "unknown error"
             raise FlightError(f"the agent failed to start in pid {target.pid}: {last}")
-        info = _read_token(paths, target)
-        if info is not None:
-            return AgentClient.connect(target.pid, paths["socket"], info["token"], timeout=2.0)
+        if os.path.exists(paths["socket"]):
+            try:
+                return AgentClient.connect(target.pid, paths["socket"], token, timeout=2.0)
+            except FlightError as e:
+                if "refused the connection" in e.message:  # an agent that was already there
+                    existing = find_agent(target)
+                    if existing is not None:
+                        return existing
+                # not listening yet: try again
         time.sleep(0.001)
     raise FlightError(
         f"pid {target.pid} did not start the agent within {ATTACH_TIMEOUT_S:g} s: a thread may hold the GIL "
@@ -122,8 +129,8 @@ def attach(pid: int, timeout: float = ATTACH_TIMEOUT_S) -> AgentClient:
             return client
         remove_stale_files(target.uid)
         deadline = time.monotonic() + timeout
-        inject_agent(target)
-        return _wait_for_agent(target, deadline)
+        token = inject_agent(target)
+        return _wait_for_agent(target, token, deadline)
     finally:
         try:  # no lock files pile up; a waiter on the old file re-checks for the agent anyway
             os.unlink(lock_path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ _INJECTOR_EXIT = {
 # release the GIL at every file operation, and on a busy target each release costs a GIL wait.
 BOOTSTRAP = """\
 import sys
-def _flight_boot(sources, runtime, error_path):
+def _flight_boot(sources, runtime, error_path, token):
     if "flight_agent.server" not in sys.modules:
         ModuleSpec = type(sys.__spec__)
 
@@ -73,9 +74,9 @@ def _flight_boot(sources, runtime, error_path):
             raise
         finally:
             sys.meta_path.remove(Finder)
-    sys.modules["flight_agent.server"].start_agent(runtime)
+    sys.modules["flight_agent.server"].start_agent(runtime, token)
 try:
-    _flight_boot(SOURCES, RUNTIME, ERROR_PATH)
+    _flight_boot(SOURCES, RUNTIME, ERROR_PATH, TOKEN)
 except BaseException:
     import json, os, traceback
     try:
@@ -115,10 +116,11 @@ def agent_sources() -> dict:
     return sources
 
 
-def bootstrap_code(target: TargetProcess) -> str:
+def bootstrap_code(target: TargetProcess, token: str) -> str:
     runtime = runtime_dir_for(target.uid)
     code = (
         f"SOURCES = {agent_sources()!r}\n"
+        f"TOKEN = {token!r}\n"
         f"RUNTIME = {runtime!r}\n"
         f"ERROR_PATH = {agent_paths(target.uid, target.pid)['error']!r}\n" + BOOTSTRAP
     )
@@ -127,12 +129,14 @@ def bootstrap_code(target: TargetProcess) -> str:
     return f"exec(compile({code!r}, '<flight bootstrap>', 'exec'), {{'__builtins__': __builtins__}})\n"
 
 
-def _write_temp(code: str) -> str:
-    # Readable by the target user too (3.14's remote_exec reads it as the target); holds no secret.
+def _write_temp(code: str, owner_uid: int) -> str:
+    """A private file with the bootstrap (it holds the token); owned by the target's user when root
+    attaches to someone else's process, since sys.remote_exec reads it as the target."""
     fd, path = tempfile.mkstemp(prefix="flight-boot-", suffix=".py")
     with os.fdopen(fd, "w") as f:
         f.write(code)
-    os.chmod(path, 0o644)
+    if os.geteuid() == 0 and owner_uid != 0:
+        os.chown(path, owner_uid, -1)
     return path
 
 
@@ -168,8 +172,10 @@ def _inject_remote_exec(target: TargetProcess, code_path: str) -> None:
         raise FlightError(f"cannot attach to pid {target.pid}: {last}")
 
 
-def inject_agent(target: TargetProcess) -> None:
-    code_path = _write_temp(bootstrap_code(target))
+def inject_agent(target: TargetProcess) -> str:
+    """Start the agent; returns the token it will accept."""
+    token = secrets.token_hex(32)
+    code_path = _write_temp(bootstrap_code(target, token), target.uid)
     try:
         if target.version >= REMOTE_EXEC_VERSION:
             _inject_remote_exec(target, code_path)
@@ -181,6 +187,7 @@ def inject_agent(target: TargetProcess) -> None:
         # remote_exec reads the file later, at the target's next safe point: the file is
         # removed by the next attach's cleanup of old boot files (cleanup_boot_files).
     cleanup_boot_files()
+    return token
 
 
 def cleanup_boot_files(max_age_s: float = 300.0) -> None:
