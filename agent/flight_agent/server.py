@@ -24,10 +24,12 @@ import sys
 import time
 
 from . import SCHEMA_VERSION, VERSION, capture, protocol, runtime
-from .commands import HANDLERS
+from .commands import HANDLERS, STREAMS
 from .commands import console as console_command
 from .expressions import ExpressionError
+from .hooks import probe
 from .lookup import LookupFailure
+from .streams import POLL_S, Stream
 
 MAX_SESSIONS = 32
 HELLO_TIMEOUT_S = 5.0
@@ -146,6 +148,7 @@ class Agent:
             except OSError:
                 pass
         os.write(self.wake_w, b"x")
+        probe.remove_all()  # now, not when each session's thread notices: detach answers after this
         for s in sessions:
             s.close()
         capture.uninstall()
@@ -274,20 +277,24 @@ class Agent:
 
     def _run_command(self, session: Session, rid, command, args) -> None:
         handler = HANDLERS.get(command) if isinstance(command, str) else None
+        opener = STREAMS.get(command) if isinstance(command, str) else None
         try:
-            if handler is None:
+            if handler is None and opener is None:
                 raise LookupError(f"unknown command {command!r}")
             if not isinstance(args, dict):
                 raise ValueError("args must be an object")
-            for record in handler(args, session):
-                record.setdefault("v", SCHEMA_VERSION)
-                session.send({"id": rid, "record": record})
+            if opener is not None:
+                self._run_stream(session, rid, opener(args, session))
+            elif handler is not None:
+                for record in handler(args, session):
+                    record.setdefault("v", SCHEMA_VERSION)
+                    session.send({"id": rid, "record": record})
         except (ExpressionError, LookupFailure, LookupError, ValueError, TypeError, KeyError) as e:
             record = {"v": SCHEMA_VERSION, "kind": "error", "message": _message(e)}
             if isinstance(e, ExpressionError):
                 record["exception"] = {"type": e.error_type, "message": e.error_message}
             session.send({"id": rid, "record": record})
-        except OSError:
+        except (OSError, protocol.ProtocolError, protocol.ConnectionClosed):
             raise
         except Exception as e:
             session.send(
@@ -302,6 +309,48 @@ class Agent:
                 }
             )
         session.send({"id": rid, "end": True})
+
+    def _run_stream(self, session: Session, rid, stream: Stream) -> None:
+        """Send a stream's records until it ends; the client's ``stop`` ends it. Its hooks are
+        removed before the final ``end`` record, whatever ends it (the connection too)."""
+
+        def send(record: dict) -> None:
+            record.setdefault("v", SCHEMA_VERSION)
+            session.send({"id": rid, "record": record})
+
+        try:
+            for record in stream.start():
+                send(record)
+            while stream.finished is None and not self.stopping:
+                for record in stream.drain() + stream.tick():
+                    send(record)
+                if stream.finished is not None:
+                    break
+                ready, _, _ = select.select([session.sock], [], [], POLL_S)
+                if ready:
+                    message = protocol.read_frame(session.sock, protocol.MAX_REQUEST_BYTES)
+                    if message.get("op") == "stop" and message.get("id") == rid:
+                        reason = message.get("reason")
+                        stream.finish(reason if reason in ("stopped", "timeout") else "stopped")
+                    elif message.get("op") != "stop":
+                        session.send(
+                            {
+                                "id": message.get("id"),
+                                "record": {
+                                    "v": SCHEMA_VERSION,
+                                    "kind": "error",
+                                    "message": "a stream is running on this connection: stop it first",
+                                },
+                            }
+                        )
+                        session.send({"id": message.get("id"), "end": True})
+        finally:
+            stream.close()
+        for record in stream.drain():
+            send(record)
+        if stream.dropped:
+            send({"kind": "message", "text": f"{stream.dropped} records were dropped: the client did not keep up"})
+        send({"kind": "end", "reason": stream.finished or "detached"})
 
 
 def _same_secret(given: str, expected: str) -> bool:

@@ -63,12 +63,7 @@ class Output:
 def run_once(session: FlightSession, line: str, out: Output, timeout: float | None = None) -> int:
     try:
         command = parse_command(line)
-        if timeout is not None and command.where == "agent":
-            records = session.client.run(command.name, command.request, timeout=timeout)
-        else:
-            records = session.execute(command)
-        for record in records:
-            out.record(record)
+        session.run_interruptible(command, out.record, timeout=timeout)
     except CommandSyntaxError as e:
         out.error(e.message)
         return EXIT_USAGE

@@ -45,6 +45,7 @@ class AgentClient:
         self._token = token
         self._ids = itertools.count(1)
         self.closed = False
+        self.current_request: int | None = None
 
     @classmethod
     def connect(cls, pid: int, socket_path: str, token: str, timeout: float = 5.0) -> AgentClient:
@@ -75,6 +76,7 @@ class AgentClient:
             raise FlightError("this connection to the agent is closed")
         rid = next(self._ids)
         message = dict(message, id=rid)
+        self.current_request = rid
         try:
             protocol.write_frame(self.sock, message)
             while True:
@@ -92,6 +94,19 @@ class AgentClient:
         except (OSError, protocol.ProtocolError) as e:
             self.closed = True
             raise FlightError(f"lost the connection to the agent of pid {self.pid}: {e}") from None
+        finally:
+            self.current_request = None
+
+    def stop(self, reason: str = "stopped") -> None:
+        """End the streaming command in flight on this connection (its records keep coming until
+        the agent's ``end`` record). Safe from a signal handler or another thread."""
+        rid = self.current_request
+        if rid is None or self.closed:
+            return
+        try:
+            protocol.write_frame(self.sock, {"op": "stop", "id": rid, "reason": reason})
+        except OSError:
+            pass
 
     def run(self, command: str, args: dict, timeout: float | None = None) -> Iterator[dict]:
         return self.request({"op": "run", "command": command, "args": args}, timeout=timeout)

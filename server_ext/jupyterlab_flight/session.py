@@ -82,7 +82,7 @@ class FlightSession:
         self._client = None
         yield from records
 
-    def run_interruptible(self, command: ParsedCommand, on_record) -> bool:
+    def run_interruptible(self, command: ParsedCommand, on_record, timeout: float | None = None) -> bool:
         """Run a command, passing each record to ``on_record``; returns True if interrupted.
 
         In the main thread, the first Ctrl-C (a kernel interrupt, in a notebook) asks the agent
@@ -96,13 +96,19 @@ class FlightSession:
             if interrupts or client is None or client.closed:
                 raise KeyboardInterrupt
             interrupts.append(signum)
+            client.stop("stopped")  # a stream ends with its records
             try:
-                client.interrupt()
+                client.interrupt()  # console code gets KeyboardInterrupt
             except FlightError:
                 raise KeyboardInterrupt from None
 
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+        timer = None
+        if timeout is not None:  # --timeout: a stream ends with reason "timeout"
+            timer = threading.Timer(timeout, self._stop_for_timeout)
+            timer.daemon = True
+            timer.start()
         try:
             for record in self.execute(command):
                 on_record(record)
@@ -111,9 +117,15 @@ class FlightSession:
             if self._client is not None:
                 self._client.close()
         finally:
+            if timer is not None:
+                timer.cancel()
             if in_main:
                 signal.signal(signal.SIGINT, previous)
         return bool(interrupts)
+
+    def _stop_for_timeout(self) -> None:
+        if self._client is not None:
+            self._client.stop("timeout")
 
     def close(self) -> None:
         if self._client is not None:

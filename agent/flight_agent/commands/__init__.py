@@ -7,7 +7,7 @@ CommandError (or the lookup / expression errors) and reported as one ``error`` r
 
 from __future__ import annotations
 
-from . import console, getglobal, module, stack, vmtool
+from . import console, getglobal, module, stack, vmtool, watch
 
 
 class CommandError(Exception):
@@ -20,4 +20,9 @@ HANDLERS = {
     "vmtool": vmtool.run,
     "module": module.run,
     "console": console.run,
+}
+
+# Streaming commands: name -> function(args, session) returning a streams.Stream.
+STREAMS = {
+    "watch": watch.stream,
 }

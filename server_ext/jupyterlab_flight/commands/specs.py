@@ -96,6 +96,46 @@ def _build_console(ns):
     return ("agent" if ns.code is not None else "local"), request
 
 
+def _observed(ns, command: str) -> dict:
+    """module [class] method -> request fields (shared by watch, trace, tt -t, monitor)."""
+    from ..errors import CommandSyntaxError
+
+    names = ns.names
+    if len(names) not in (2, 3):
+        raise CommandSyntaxError(f"{command}: expected 'module [class] method', got {' '.join(names) or 'nothing'}")
+    module, *middle, method = names
+    return {"module": module, "class": middle[0] if middle else None, "method": method, "nested": ns.nested}
+
+
+def _check_limit(ns) -> None:
+    from ..errors import CommandSyntaxError
+
+    if ns.limit is not None and ns.limit < 1:
+        raise CommandSyntaxError(f"-n must be at least 1; got {ns.limit}")
+
+
+def _build_watch(ns):
+    _check_expand(ns)
+    _check_limit(ns)
+    request = _observed(ns, "watch")
+    request.update({"expr": ns.expr, "filter": ns.filter, "exception": ns.exception, "limit": ns.limit})
+    request.update(_render_args(ns))
+    return "agent", request
+
+
+OBSERVED_ARGUMENTS = [
+    (("names",), {"nargs": "+", "metavar": "module [class] method", "help": "the function or method to observe"}),
+    (
+        ("-nm", "--nested-method"),
+        {
+            "dest": "nested",
+            "metavar": "NAME",
+            "help": "observe the function NAME defined inside the method (one level)",
+        },
+    ),
+]
+
+
 def _build_detach(ns):
     return "local", {}
 
@@ -217,6 +257,44 @@ COMMANDS = {
             ],
             _build_console,
             ["console", "console -c 'import __main__; len(__main__.cache)'"],
+        ),
+        CommandSpec(
+            "watch",
+            "each call of a function: arguments, result or exception, cost, thread (a stream)",
+            [
+                *OBSERVED_ARGUMENTS,
+                (
+                    ("--expr",),
+                    {
+                        "metavar": "EXPR",
+                        "help": "what to show, over target, args, kwargs, return_obj, cost (ms), exception; 'a, b' shows each (default: args, kwargs)",
+                    },
+                ),
+                (
+                    ("-f", "--filter"),
+                    {"metavar": "EXPR", "help": "only calls where EXPR is true (same names as --expr)"},
+                ),
+                (("-e", "--exception"), {"action": "store_true", "help": "only calls that raised"}),
+                (
+                    ("-n", "--limits"),
+                    {
+                        "dest": "limit",
+                        "type": int,
+                        "default": None,
+                        "metavar": "N",
+                        "help": "stop after N calls shown (default 10; calls the filter rejects do not count)",
+                    },
+                ),
+                *RENDER_ARGUMENTS,
+            ],
+            _build_watch,
+            [
+                "watch __main__ handle",
+                "watch app.api Handler get --expr 'args[0], return_obj' -x 2",
+                "watch app.db query -f 'cost > 100' --expr 'args, cost'",
+                "watch app.jobs run -e -n 5",
+                "watch app.views Page render -nm helper",
+            ],
         ),
         CommandSpec(
             "detach",

@@ -7,8 +7,32 @@ import linecache
 INDENT = "  "
 
 
+def _is_leaf(node: dict) -> bool:
+    return not any(k in node for k in ("items", "entries", "attrs"))
+
+
+def _one_line(node: dict) -> str | None:
+    """Short containers of plain values on one line: (1, 'a') rather than one item per line."""
+    if "items" in node and all(_is_leaf(i) and "repr" in i for i in node["items"]):
+        opening, closing = {"list": ("[", "]"), "tuple": ("(", ")"), "set": ("{", "}")}.get(node["type"], ("", ""))
+        if not opening:
+            return None
+        inner = ", ".join(i["repr"] for i in node["items"]) + ("," if node["type"] == "tuple" and len(node["items"]) == 1 else "")
+        text = opening + inner + closing
+    elif "entries" in node and node["type"] == "dict" and all(
+        "key" in e and _is_leaf(e["key"]) and _is_leaf(e["value"]) and "repr" in e["value"] for e in node["entries"]
+    ):
+        text = "{" + ", ".join(f"{e['key'].get('repr')}: {e['value']['repr']}" for e in node["entries"]) + "}"
+    else:
+        return None
+    return text if len(text) <= 100 else None
+
+
 def value_text(node: dict, indent: int = 0) -> str:
     """A value tree as Python-like text, one item per line when expanded."""
+    short = _one_line(node)
+    if short is not None:
+        return short
     pad = INDENT * (indent + 1)
     close = INDENT * indent
     if "omitted" in node and len(node) <= 2:
@@ -151,6 +175,40 @@ def processes_rows(record: dict) -> tuple[list, list]:
     return headers, rows
 
 
+def _clock(epoch: float) -> str:
+    import time
+
+    return time.strftime("%H:%M:%S", time.localtime(epoch)) + f".{int(epoch % 1 * 1000):03d}"
+
+
+def _watch_text(record: dict) -> str:
+    mark = "x" if record.get("exception") else "+"
+    head = (
+        f"[{mark}] #{record.get('index')} {_clock(record['time'])} {record['method']} cost={record['cost_ms']:.3f}ms "
+        f"thread={record.get('thread_name') or record.get('thread_id')}"
+    )
+    lines = [head]
+    if record.get("exception"):
+        lines.append(f"  raised {record['exception']['type']}: {record['exception']['message']}")
+    if record.get("filter_error"):
+        e = record["filter_error"]
+        lines.append(f"  filter {e['expr']!r} raised {e['type']}: {e['message']} (call shown)")
+    for item in record.get("values", []):
+        if "error" in item:
+            lines.append(f"  {item['expr']} -> raised {item['error']['type']}: {item['error']['message']}")
+        else:
+            lines.append(f"  {item['expr']} = " + value_text(item["value"], 1))
+    return "\n".join(lines)
+
+
+_END_REASONS = {
+    "limit": "reached the -n limit",
+    "stopped": "stopped",
+    "timeout": "--timeout reached",
+    "detached": "the agent was detached",
+}
+
+
 def render_text(record: dict) -> str:
     kind = record.get("kind")
     if kind == "stack":
@@ -161,6 +219,11 @@ def render_text(record: dict) -> str:
         return _console_text(record)
     if kind == "module":
         return f"{record['file']} is imported as: " + ", ".join(record["modules"])
+    if kind == "watch":
+        return _watch_text(record)
+    if kind == "end":
+        reason = str(record.get("reason"))
+        return f"(end: {_END_REASONS.get(reason, reason)}; hooks removed)"
     if kind == "gc":
         return f"garbage collection done: {record['collected']} unreachable objects found, {record['uncollectable']} uncollectable"
     if kind == "help":

@@ -1,0 +1,355 @@
+"""The hook on an observed function, and the Call each observer sees.
+
+Two mechanisms, chosen by the interpreter:
+
+- CPython 3.12+: ``sys.monitoring`` local events (PY_START / PY_RETURN on the observed code object,
+  PY_UNWIND while any probe exists). Every function object made from the code is observed, other
+  code runs untouched, and removal is turning the events off.
+- CPython 3.9-3.11: the function's ``__code__`` is swapped for a small wrapper with the same free
+  variables, so every reference to the function object (callbacks, route tables, decorators)
+  calls through it. The wrapper reaches the probe through one of its own constants (a tuple we
+  put there), never through the target's module globals. Removal puts the original code back.
+
+Observers must not raise: their errors are caught here, so nothing reaches the target's code
+except the target's own return value or exception.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import time
+import types
+
+from .locate import Site
+
+USE_MONITORING = sys.version_info >= (3, 12)
+_PLACEHOLDER = "__flight_probe_invoke__"
+_lock = _thread.allocate_lock()
+_probes: dict = {}  # code object -> Probe
+
+
+class Call:
+    """One call of an observed function, as observers see it."""
+
+    __slots__ = (
+        "site",
+        "thread_id",
+        "started",
+        "target",
+        "args",
+        "kwargs",
+        "return_value",
+        "exception",
+        "cost_ms",
+        "state",
+    )
+
+    def __init__(self, site: Site, target, args: tuple, kwargs: dict):
+        self.site = site
+        self.thread_id = _thread.get_ident()
+        self.started = time.time()
+        self.target = target
+        self.args = args
+        self.kwargs = kwargs
+        self.return_value = None
+        self.exception: BaseException | None = None
+        self.cost_ms = 0.0
+        self.state: dict = {}  # per-observer scratch space (trace keeps its tree here)
+
+
+class Observer:
+    """Base class: ``enter`` before the body runs, ``exit`` after it returned or raised."""
+
+    wants_enter = False
+
+    def enter(self, call: Call) -> None:
+        pass
+
+    def exit(self, call: Call) -> None:
+        pass
+
+
+def _split_target(site: Site, args: tuple) -> tuple:
+    if site.bound_first and args:
+        return args[0], args[1:]
+    return None, args
+
+
+def _positional_names(code: types.CodeType) -> tuple:
+    return code.co_varnames[: code.co_argcount]
+
+
+def _normalize(code: types.CodeType, args: tuple, kwargs: dict) -> tuple:
+    """Positional parameters passed by keyword move into args, as the frame sees them (3.12+)."""
+    if not kwargs:
+        return args, kwargs
+    names = _positional_names(code)
+    if len(args) >= len(names) or names[len(args)] not in kwargs:
+        return args, kwargs
+    moved, kwargs = list(args), dict(kwargs)
+    for name in names[len(args) :]:
+        if name not in kwargs:
+            break
+        moved.append(kwargs.pop(name))
+    return tuple(moved), kwargs
+
+
+class Probe:
+    def __init__(self, site: Site):
+        self.site = site
+        self.code = site.code
+        self.observers: tuple = ()
+        self.enter_observers: tuple = ()
+        self.active: dict = {}  # frame id -> Call (monitoring backend)
+        self.wrapper_code: types.CodeType | None = None
+
+    def _notify(self, method: str, observers: tuple, call: Call) -> None:
+        for observer in observers:
+            try:
+                getattr(observer, method)(call)
+            except Exception:
+                pass  # an observer's failure never reaches the target
+
+    def set_observers(self, observers: tuple) -> None:
+        self.observers = observers
+        self.enter_observers = tuple(o for o in observers if o.wants_enter)
+
+    # -- 3.9-3.11: wrapper ---------------------------------------------------------------------
+    def install_wrapper(self) -> None:
+        func = self.site.func
+        original = func.__code__
+        self.original_function = types.FunctionType(
+            original, func.__globals__, func.__name__, func.__defaults__, func.__closure__
+        )
+        self.original_function.__kwdefaults__ = func.__kwdefaults__
+        self.wrapper_code = _wrapper_code(original, self.invoke_async if self.site.is_async else self.invoke)
+        func.__code__ = self.wrapper_code
+
+    def remove_wrapper(self) -> None:
+        func = self.site.func
+        if func.__code__ is self.wrapper_code:
+            func.__code__ = self.original_function.__code__
+        # else: someone replaced __code__ after us; theirs stays (it may call ours, which now passes through)
+
+    def _begin(self, args: tuple, kwargs: dict) -> Call:
+        args, kwargs = _normalize(self.code, args, kwargs)
+        target, args = _split_target(self.site, args)
+        call = Call(self.site, target, args, kwargs)
+        if self.enter_observers:
+            self._notify("enter", self.enter_observers, call)
+        return call
+
+    def invoke(self, args: tuple, kwargs: dict):
+        original = self.original_function
+        observers = self.observers
+        if not observers:
+            return original(*args, **kwargs)
+        call = self._begin(args, kwargs)
+        start = time.perf_counter()
+        try:
+            call.return_value = original(*args, **kwargs)
+            return call.return_value
+        except BaseException as e:
+            call.exception = e
+            raise
+        finally:
+            call.cost_ms = (time.perf_counter() - start) * 1000.0
+            self._notify("exit", observers, call)
+
+    async def invoke_async(self, args: tuple, kwargs: dict):
+        original = self.original_function
+        observers = self.observers
+        if not observers:
+            return await original(*args, **kwargs)
+        call = self._begin(args, kwargs)
+        start = time.perf_counter()
+        try:
+            call.return_value = await original(*args, **kwargs)
+            return call.return_value
+        except BaseException as e:
+            call.exception = e
+            raise
+        finally:
+            call.cost_ms = (time.perf_counter() - start) * 1000.0
+            self._notify("exit", observers, call)
+
+    # -- 3.12+: sys.monitoring ----------------------------------------------------------------
+    def on_start(self, frame) -> None:
+        code = self.code
+        names = code.co_varnames
+        local = frame.f_locals
+        n = code.co_argcount
+        positional = tuple(local[name] for name in names[:n] if name in local)
+        kwonly = names[n : n + code.co_kwonlyargcount]
+        kwargs = {name: local[name] for name in kwonly if name in local}
+        index = n + code.co_kwonlyargcount
+        if code.co_flags & 0x04:  # *args
+            positional += tuple(local.get(names[index], ()))
+            index += 1
+        if code.co_flags & 0x08:  # **kwargs
+            kwargs.update(local.get(names[index], {}))
+        target, args = _split_target(self.site, positional)
+        call = Call(self.site, target, args, kwargs)
+        if self.enter_observers:
+            self._notify("enter", self.enter_observers, call)
+        call.state["start"] = time.perf_counter()
+        self.active[id(frame)] = call
+
+    def on_end(self, frame, value, exception) -> None:
+        call = self.active.pop(id(frame), None)
+        if call is None:
+            return  # the call started before we were installed
+        call.cost_ms = (time.perf_counter() - call.state.pop("start")) * 1000.0
+        call.return_value = value
+        call.exception = exception
+        self._notify("exit", self.observers, call)
+
+
+def _wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
+    """A wrapper code object with the original's free variables, calling ``invoke(args, kwargs)``.
+
+    The wrapper loads a placeholder string constant into a local and calls it; the constant is
+    then replaced by ``invoke`` (a local, so the compiler neither folds nor warns about it).
+    """
+    freevars = original.co_freevars
+    keep = f"        if 0:\n            {', '.join(freevars)}\n" if freevars else ""
+    is_async = bool(original.co_flags & 0x80)
+    call = "await _invoke(args, kwargs)" if is_async else "_invoke(args, kwargs)"
+    assignments = "".join(f"    {name} = None\n" for name in freevars)
+    source = (
+        f"def _outer():\n{assignments}"
+        f"    {'async ' if is_async else ''}def {original.co_name}(*args, **kwargs):\n{keep}"
+        f"        _invoke = {_PLACEHOLDER!r}\n"
+        f"        return {call}\n"
+        f"    return {original.co_name}\n"
+    )
+    namespace: dict = {}
+    exec(compile(source, "<flight probe>", "exec", dont_inherit=True), namespace)
+    code = namespace["_outer"].__code__
+    inner = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    if _PLACEHOLDER not in inner.co_consts or inner.co_freevars != freevars:
+        raise RuntimeError("cannot build an observation wrapper for this function")
+    consts = tuple(invoke if (type(c) is str and c == _PLACEHOLDER) else c for c in inner.co_consts)
+    if sys.version_info >= (3, 11):
+        return inner.replace(co_consts=consts, co_qualname=original.co_qualname)
+    return inner.replace(co_consts=consts)
+
+
+# -- the registry, and sys.monitoring's tool --------------------------------------------------
+
+_tool_id = None
+
+
+def _monitoring_start(probe: Probe) -> None:
+    global _tool_id
+    mon = sys.monitoring  # type: ignore[attr-defined]
+    if _tool_id is None:
+        for candidate in (3, 4, 1, 2, 0, 5):
+            if mon.get_tool(candidate) is None:
+                mon.use_tool_id(candidate, "jupyterlab-flight")
+                _tool_id = candidate
+                break
+        else:
+            raise RuntimeError("all sys.monitoring tool ids are in use by other tools")
+        events = mon.events
+        mon.register_callback(_tool_id, events.PY_START, _on_start)
+        mon.register_callback(_tool_id, events.PY_RETURN, _on_return)
+        mon.register_callback(_tool_id, events.PY_UNWIND, _on_unwind)
+        mon.set_events(_tool_id, events.PY_UNWIND)  # PY_UNWIND cannot be set locally
+    mon.set_local_events(_tool_id, probe.code, mon.events.PY_START | mon.events.PY_RETURN)
+
+
+def _monitoring_stop(probe: Probe) -> None:
+    global _tool_id
+    mon = sys.monitoring  # type: ignore[attr-defined]
+    mon.set_local_events(_tool_id, probe.code, 0)
+    if not _probes:
+        events = mon.events
+        mon.set_events(_tool_id, 0)
+        for event in (events.PY_START, events.PY_RETURN, events.PY_UNWIND):
+            mon.register_callback(_tool_id, event, None)
+        mon.free_tool_id(_tool_id)
+        _tool_id = None
+
+
+def _on_start(code, offset):
+    probe = _probes.get(code)
+    if probe is not None:
+        try:
+            probe.on_start(sys._getframe(1))
+        except Exception:
+            pass
+
+
+def _on_return(code, offset, value):
+    probe = _probes.get(code)
+    if probe is not None:
+        try:
+            probe.on_end(sys._getframe(1), value, None)
+        except Exception:
+            pass
+
+
+def _on_unwind(code, offset, exception):
+    probe = _probes.get(code)
+    if probe is not None:
+        try:
+            probe.on_end(sys._getframe(1), None, exception)
+        except Exception:
+            pass
+
+
+def _key(code: types.CodeType) -> types.CodeType:
+    """The original code object, also when the function's __code__ is currently our wrapper."""
+    for probe in _probes.values():
+        if probe.wrapper_code is code:
+            return probe.code
+    return code
+
+
+def add_observer(site: Site, observer: Observer) -> types.CodeType:
+    """Start observing; returns the key to give remove_observer."""
+    with _lock:
+        key = _key(site.code)
+        probe = _probes.get(key)
+        if probe is None:
+            if not USE_MONITORING and site.func is None:
+                raise ValueError("-nm (nested functions) needs Python 3.12 or later in the target")
+            probe = Probe(site)
+            probe.set_observers((observer,))
+            if USE_MONITORING:
+                _probes[site.code] = probe
+                _monitoring_start(probe)
+            else:
+                probe.install_wrapper()
+                _probes[site.code] = probe
+            return site.code
+        probe.set_observers(probe.observers + (observer,))
+        return key
+
+
+def remove_observer(key: types.CodeType, observer: Observer) -> None:
+    with _lock:
+        probe = _probes.get(key)
+        if probe is None or observer not in probe.observers:
+            return
+        probe.set_observers(tuple(o for o in probe.observers if o is not observer))
+        if probe.observers:
+            return
+        del _probes[key]
+        if USE_MONITORING:
+            _monitoring_stop(probe)
+        else:
+            probe.remove_wrapper()
+
+
+def active_sites() -> list:
+    return [p.site.name for p in _probes.values()]
+
+
+def remove_all() -> None:
+    """Detach: every probe goes, whoever owned it."""
+    for key, probe in list(_probes.items()):
+        for observer in probe.observers:
+            remove_observer(key, observer)
