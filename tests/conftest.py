@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
@@ -41,7 +42,7 @@ class Target:
 
     def __init__(self, version: str, script: str, tmp_path, *args: str):
         self.version = version
-        self.report_path = str(tmp_path / f"report-{version}.json")
+        self.report_path = str(tmp_path / f"report-{version}-{uuid.uuid4().hex[:8]}.json")
         self.proc = subprocess.Popen(
             [interpreter(version), "-u", os.path.join(TARGETS, script), self.report_path, *args],
             stdout=subprocess.PIPE,
