@@ -21,10 +21,11 @@ class Site:
     """What is observed: a code object, the function object holding it (None for -nm), and
     whether its first parameter is the instance or class (``target`` in expressions)."""
 
-    def __init__(self, name: str, code: types.CodeType, func, bound_first: bool, module: str, owner: str | None):
+    def __init__(self, name: str, code: types.CodeType, func, bound_first: bool, module: str, owner: str | None, outer=None):
         self.name = name  # module.Class.method[.nested], for the user
         self.code = code
         self.func = func
+        self.outer = outer  # for -nm: the function whose code makes the nested one
         self.bound_first = bound_first
         self.module = module
         self.owner = owner
@@ -65,5 +66,5 @@ def locate(module_name: str, class_name: str | None, method_name: str, nested: s
         return Site(where, func.__code__, func, bound_first, module_name, owner)
     for const in func.__code__.co_consts:
         if isinstance(const, types.CodeType) and const.co_name == nested:
-            return Site(f"{where}.{nested}", const, None, False, module_name, owner)
+            return Site(f"{where}.{nested}", const, None, False, module_name, owner, outer=func)
     raise LookupFailure(f"{where} has no nested function named {nested!r}")

@@ -127,10 +127,65 @@ class Probe:
         func.__code__ = self.wrapper_code
 
     def remove_wrapper(self) -> None:
+        if self.site.func is None:
+            return self.remove_nested_wrapper()
         func = self.site.func
         if func.__code__ is self.wrapper_code:
             func.__code__ = self.original_function.__code__
         # else: someone replaced __code__ after us; theirs stays (it may call ours, which now passes through)
+
+    # -- 3.9-3.11, -nm: the outer function makes wrapper functions instead of the nested one ------
+    def install_nested_wrapper(self) -> None:
+        outer = self.site.outer
+        if self.site.code not in outer.__code__.co_consts:
+            raise ValueError(f"{self.site.name}: the outer function is itself observed; stop that first")
+        invoke = self.invoke_nested_async if self.site.is_async else self.invoke_nested
+        self.wrapper_code = _nested_wrapper_code(self.site.code, invoke)
+        self.outer_original = outer.__code__
+        consts = tuple(self.wrapper_code if c is self.site.code else c for c in outer.__code__.co_consts)
+        self.outer_patched = outer.__code__.replace(co_consts=consts)
+        self.globals = outer.__globals__
+        outer.__code__ = self.outer_patched
+
+    def remove_nested_wrapper(self) -> None:
+        outer = self.site.outer
+        if outer.__code__ is self.outer_patched:
+            outer.__code__ = self.outer_original
+
+    def _nested_function(self, cells):
+        return types.FunctionType(self.code, self.globals, self.code.co_name, None, cells.__closure__)
+
+    def invoke_nested(self, args: tuple, kwargs: dict, cells):
+        function = self._nested_function(cells)
+        if not self.observers:
+            return function(*args, **kwargs)
+        call = self._begin(args, kwargs)
+        start = time.perf_counter()
+        try:
+            call.return_value = function(*args, **kwargs)
+            return call.return_value
+        except BaseException as e:
+            call.exception = e
+            raise
+        finally:
+            call.cost_ms = (time.perf_counter() - start) * 1000.0
+            self._notify("exit", self.observers, call)
+
+    async def invoke_nested_async(self, args: tuple, kwargs: dict, cells):
+        function = self._nested_function(cells)
+        if not self.observers:
+            return await function(*args, **kwargs)
+        call = self._begin(args, kwargs)
+        start = time.perf_counter()
+        try:
+            call.return_value = await function(*args, **kwargs)
+            return call.return_value
+        except BaseException as e:
+            call.exception = e
+            raise
+        finally:
+            call.cost_ms = (time.perf_counter() - start) * 1000.0
+            self._notify("exit", self.observers, call)
 
     def _begin(self, args: tuple, kwargs: dict) -> Call:
         args, kwargs = _normalize(self.code, args, kwargs)
@@ -236,6 +291,64 @@ def _wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
     return inner.replace(co_consts=consts)
 
 
+def _signature(code: types.CodeType) -> tuple:
+    """(parameter list, args expression, kwargs expression) mirroring a code object's signature,
+    so that the defaults MAKE_FUNCTION gives the wrapper apply exactly as to the original."""
+    names = code.co_varnames
+    n, kwonly = code.co_argcount, code.co_kwonlyargcount
+    positional = list(names[:n])
+    params = []
+    for i, name in enumerate(positional):
+        params.append(name)
+        if code.co_posonlyargcount and i == code.co_posonlyargcount - 1:
+            params.append("/")
+    index = n + kwonly
+    star = starstar = None
+    if code.co_flags & 0x04:
+        star = names[index]
+        index += 1
+    if code.co_flags & 0x08:
+        starstar = names[index]
+    keyword = list(names[n : n + kwonly])
+    if star:
+        params.append("*" + star)
+    elif keyword:
+        params.append("*")
+    params.extend(keyword)
+    if starstar:
+        params.append("**" + starstar)
+    args = "(" + "".join(f"{p}, " for p in positional) + ")" + (f" + {star}" if star else "")
+    kwargs = "{" + ", ".join(f"{k!r}: {k}" for k in keyword) + (f", **{starstar}" if starstar else "") + "}"
+    return ", ".join(params), args, kwargs
+
+
+def _nested_wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
+    """Like _wrapper_code, for a nested function: same signature and free variables; it passes
+    its closure cells (through a lambda over the same variables) so the original can be rebuilt."""
+    freevars = original.co_freevars
+    params, args, kwargs = _signature(original)
+    is_async = bool(original.co_flags & 0x80)
+    cells = f"lambda: ({', '.join(freevars)},)" if freevars else "lambda: None"
+    call = f"__flight_invoke({args}, {kwargs}, {cells})"
+    assignments = "".join(f"    {name} = None\n" for name in freevars)
+    source = (
+        f"def _outer():\n{assignments}"
+        f"    {'async ' if is_async else ''}def {original.co_name}({params}):\n"
+        f"        __flight_invoke = {_PLACEHOLDER!r}\n"
+        f"        return {'await ' if is_async else ''}{call}\n"
+        f"    return {original.co_name}\n"
+    )
+    namespace: dict = {}
+    exec(compile(source, "<flight probe>", "exec", dont_inherit=True), namespace)
+    inner = next(c for c in namespace["_outer"].__code__.co_consts if isinstance(c, types.CodeType))
+    if _PLACEHOLDER not in inner.co_consts or inner.co_freevars != freevars:
+        raise RuntimeError("cannot build an observation wrapper for this nested function")
+    consts = tuple(invoke if (type(c) is str and c == _PLACEHOLDER) else c for c in inner.co_consts)
+    if sys.version_info >= (3, 11):
+        return inner.replace(co_consts=consts, co_qualname=original.co_qualname)
+    return inner.replace(co_consts=consts)
+
+
 # -- the registry, and sys.monitoring's tool --------------------------------------------------
 
 _tool_id = None
@@ -314,13 +427,14 @@ def add_observer(site: Site, observer: Observer) -> types.CodeType:
         key = _key(site.code)
         probe = _probes.get(key)
         if probe is None:
-            if not USE_MONITORING and site.func is None:
-                raise ValueError("-nm (nested functions) needs Python 3.12 or later in the target")
             probe = Probe(site)
             probe.set_observers((observer,))
             if USE_MONITORING:
                 _probes[site.code] = probe
                 _monitoring_start(probe)
+            elif site.func is None:
+                probe.install_nested_wrapper()
+                _probes[site.code] = probe
             else:
                 probe.install_wrapper()
                 _probes[site.code] = probe
