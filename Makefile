@@ -47,6 +47,8 @@ lint: install
 
 test: lint target-pythons
 	$(BIN)/python -m pytest -q tests
+	jlpm test
+	bash ui-tests/run.sh
 
 bench: install target-pythons
 	$(BIN)/python bench/attach_latency.py

@@ -1,22 +1,142 @@
+/**
+ * The jupyterlab-flight frontend: the Flight sidebar, its commands and settings.
+ * The MIME renderer is the package's `mimeExtension` (src/mime.ts).
+ */
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette, InputDialog } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { flightIcon } from './icon';
+import { DEFAULT_SETTINGS, FlightPanel, IFlightSettings } from './sidebar';
 
 /**
- * The main plugin of the jupyterlab-flight extension.
+ * The command ids.
+ */
+export namespace CommandIDs {
+  export const open = 'flight:open';
+  export const attach = 'flight:attach';
+  export const detach = 'flight:detach';
+  export const run = 'flight:run';
+}
+
+const PLUGIN_ID = 'jupyterlab-flight:plugin';
+
+/**
+ * The main plugin: the sidebar, the command palette entries and the settings.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyterlab-flight:plugin',
+  id: PLUGIN_ID,
   description: 'Live diagnostics for running Python processes, from JupyterLab',
   autoStart: true,
-  activate: (app: JupyterFrontEnd): void => {
-    console.log('JupyterLab extension jupyterlab-flight is activated!');
+  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    const panel = new FlightPanel();
+    panel.title.icon = flightIcon;
+    panel.title.label = 'Flight';
+    app.shell.add(panel, 'left', { rank: 600 });
+    if (restorer) {
+      restorer.add(panel, 'jupyterlab-flight-sidebar');
+    }
+
+    const show = () => {
+      app.shell.activateById(panel.id);
+    };
+    const { commands } = app;
+    commands.addCommand(CommandIDs.open, {
+      label: 'Flight: Show the Sidebar',
+      icon: flightIcon,
+      execute: show
+    });
+    commands.addCommand(CommandIDs.attach, {
+      label: 'Flight: Attach to a Process…',
+      icon: flightIcon,
+      execute: async args => {
+        let pid = Number(args.pid);
+        if (!pid) {
+          const result = await InputDialog.getNumber({
+            title: 'Attach to a Python process',
+            label: 'Process id (pid)'
+          });
+          if (!result.button.accept || !result.value) {
+            return;
+          }
+          pid = result.value;
+        }
+        show();
+        await panel.attach(pid);
+      }
+    });
+    commands.addCommand(CommandIDs.detach, {
+      label: 'Flight: Detach from the Selected Process',
+      icon: flightIcon,
+      isEnabled: () => panel.session !== null,
+      execute: async () => {
+        show();
+        await panel.detach();
+      }
+    });
+    commands.addCommand(CommandIDs.run, {
+      label: 'Flight: Run a Command…',
+      icon: flightIcon,
+      execute: async args => {
+        let command = args.command ? String(args.command) : '';
+        if (!command) {
+          const result = await InputDialog.getText({
+            title: panel.session
+              ? `Run a command in pid ${panel.session.pid}`
+              : 'Run a command (attach first)',
+            placeholder: 'stack'
+          });
+          if (!result.button.accept || !result.value) {
+            return;
+          }
+          command = result.value;
+        }
+        show();
+        await panel.run(command);
+      }
+    });
+    if (palette) {
+      for (const command of [
+        CommandIDs.open,
+        CommandIDs.attach,
+        CommandIDs.detach,
+        CommandIDs.run
+      ]) {
+        palette.addItem({ command, category: 'Flight' });
+      }
+    }
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const update = () => {
+            panel.settings = {
+              ...DEFAULT_SETTINGS,
+              ...(settings.composite as unknown as Partial<IFlightSettings>)
+            };
+          };
+          update();
+          settings.changed.connect(update);
+        })
+        .catch(reason => {
+          console.error('jupyterlab-flight: cannot load the settings', reason);
+        });
+    }
   }
 };
 
 /**
- * All plugins provided by this extension (sidebar and MIME renderer come later).
+ * All plugins provided by this extension (the MIME renderer is in src/mime.ts).
  */
 const plugins: JupyterFrontEndPlugin<any>[] = [plugin];
 

@@ -1,0 +1,211 @@
+/**
+ * The server extension's REST and WebSocket API (docs/server-api.md).
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { IProcess, IRecord, ISession } from './types';
+
+/**
+ * The answer of `GET flight/processes`.
+ */
+export interface IProcessList {
+  processes: IProcess[];
+  kernels: { kernel_id: string; pid: number; notebook: string | null }[];
+}
+
+/**
+ * Calls `<base_url>flight/<path>` and returns its JSON; a 4xx/5xx throws with the server's message.
+ */
+export async function requestAPI<T>(
+  path: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'flight', path);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  const text = await response.text();
+  let data: any = {};
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { message: text };
+    }
+  }
+  if (!response.ok) {
+    const message =
+      response.status === 404 && !data.message
+        ? 'the jupyterlab_flight server extension is not enabled'
+        : data.message || response.statusText;
+    throw new ServerConnection.ResponseError(response, message);
+  }
+  return data as T;
+}
+
+/**
+ * The Python processes on the server's machine.
+ */
+export function listProcesses(): Promise<IProcessList> {
+  return requestAPI<IProcessList>('processes');
+}
+
+/**
+ * The open sessions.
+ */
+export async function listSessions(): Promise<ISession[]> {
+  const data = await requestAPI<{ sessions: ISession[] }>('sessions');
+  return data.sessions;
+}
+
+/**
+ * Attaches to a process (or returns its open session).
+ */
+export function attach(
+  target: { pid: number } | { kernel_id: string }
+): Promise<ISession> {
+  return requestAPI<ISession>('sessions', {
+    method: 'POST',
+    body: JSON.stringify(target)
+  });
+}
+
+/**
+ * Detaches: the agent leaves the target.
+ */
+export async function detach(sessionId: string): Promise<IRecord[]> {
+  const data = await requestAPI<{ records: IRecord[] }>(
+    `sessions/${encodeURIComponent(sessionId)}`,
+    { method: 'DELETE' }
+  );
+  return data.records ?? [];
+}
+
+/**
+ * The WebSocket URL of a session's stream, with the token as JupyterLab's own sockets carry it.
+ */
+export function streamUrl(
+  sessionId: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  let url = URLExt.join(
+    settings.wsUrl,
+    'flight',
+    'sessions',
+    encodeURIComponent(sessionId),
+    'stream'
+  );
+  if (settings.appendToken && settings.token) {
+    url += `?token=${encodeURIComponent(settings.token)}`;
+  }
+  return url;
+}
+
+/**
+ * Callbacks of a running command.
+ */
+export interface IStreamHandlers {
+  onRecord: (record: IRecord) => void;
+  onEnd: (interrupted: boolean) => void;
+  onError: (message: string) => void;
+}
+
+/**
+ * A session's WebSocket stream: one command at a time.
+ */
+export class CommandStream {
+  constructor(
+    readonly sessionId: string,
+    private _settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /**
+   * Whether a command is running.
+   */
+  get running(): boolean {
+    return this._handlers !== null;
+  }
+
+  /**
+   * Runs a command line; records arrive through the handlers.
+   */
+  async run(command: string, handlers: IStreamHandlers): Promise<void> {
+    if (this._handlers) {
+      throw new Error('a command is already running');
+    }
+    const socket = await this._connect();
+    this._handlers = handlers;
+    socket.send(JSON.stringify({ command }));
+  }
+
+  /**
+   * Interrupts the running command in the target.
+   */
+  stop(): void {
+    if (this._socket && this._socket.readyState === WebSocket.OPEN) {
+      this._socket.send(JSON.stringify({ stop: true }));
+    }
+  }
+
+  /**
+   * Closes the stream (what a streaming command installed is removed by the server).
+   */
+  dispose(): void {
+    const socket = this._socket;
+    this._socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+    }
+    this._finish(h => h.onError('the stream was closed'));
+  }
+
+  private _finish(call: (h: IStreamHandlers) => void): void {
+    const handlers = this._handlers;
+    this._handlers = null;
+    if (handlers) {
+      call(handlers);
+    }
+  }
+
+  private _connect(): Promise<WebSocket> {
+    if (this._socket && this._socket.readyState === WebSocket.OPEN) {
+      return Promise.resolve(this._socket);
+    }
+    const WS = this._settings.WebSocket ?? WebSocket;
+    const socket: WebSocket = new WS(streamUrl(this.sessionId, this._settings));
+    this._socket = socket;
+    socket.onmessage = event => {
+      let message: any;
+      try {
+        message = JSON.parse(String(event.data));
+      } catch {
+        return;
+      }
+      if (message.record) {
+        this._handlers?.onRecord(message.record);
+      } else if (message.end) {
+        this._finish(h => h.onEnd(!!message.interrupted));
+      } else if (message.error) {
+        this._finish(h => h.onError(String(message.error)));
+      }
+    };
+    socket.onclose = () => {
+      if (this._socket === socket) {
+        this._socket = null;
+      }
+      this._finish(h => h.onError('the connection to the server was closed'));
+    };
+    return new Promise((resolve, reject) => {
+      socket.onopen = () => resolve(socket);
+      socket.onerror = () => reject(new Error('cannot open the stream'));
+    });
+  }
+
+  private _socket: WebSocket | null = null;
+  private _handlers: IStreamHandlers | null = null;
+}

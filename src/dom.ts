@@ -1,0 +1,81 @@
+/**
+ * Small DOM helpers. Text always goes in through `textContent`: nothing here parses HTML.
+ */
+
+/**
+ * Options of `el`.
+ */
+export interface IElementOptions {
+  className?: string;
+  text?: string;
+  title?: string;
+  attrs?: { [name: string]: string };
+}
+
+/**
+ * Creates an element with classes, text (as `textContent`), attributes and children.
+ */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  options: IElementOptions = {},
+  children: (Node | null | undefined)[] = []
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (options.className) {
+    node.className = options.className;
+  }
+  if (options.text !== undefined) {
+    node.textContent = options.text;
+  }
+  if (options.title !== undefined) {
+    node.title = options.title;
+  }
+  for (const [name, value] of Object.entries(options.attrs ?? {})) {
+    node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child) {
+      node.appendChild(child);
+    }
+  }
+  return node;
+}
+
+/**
+ * A short inline label ("main", "daemon", "GIL", "native").
+ */
+export function badge(
+  text: string,
+  modifier: string,
+  title?: string
+): HTMLElement {
+  return el('span', {
+    className: `jp-flight-badge jp-flight-badge-${modifier}`,
+    text,
+    title
+  });
+}
+
+/**
+ * A human-readable byte count.
+ */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || isNaN(n)) {
+    return '';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * `s` as a string, '' for null and undefined.
+ */
+export function str(s: unknown): string {
+  return s === null || s === undefined ? '' : String(s);
+}
