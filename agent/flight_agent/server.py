@@ -24,7 +24,7 @@ import sys
 import time
 
 from . import SCHEMA_VERSION, VERSION, capture, protocol, runtime
-from .commands import HANDLERS, STREAMS
+from .commands import HANDLERS, STREAMS, tt
 from .commands import console as console_command
 from .expressions import ExpressionError
 from .hooks import probe
@@ -149,6 +149,7 @@ class Agent:
                 pass
         os.write(self.wake_w, b"x")
         probe.remove_all()  # now, not when each session's thread notices: detach answers after this
+        tt.TUNNEL.clear()
         for s in sessions:
             s.close()
         capture.uninstall()
@@ -283,8 +284,9 @@ class Agent:
                 raise LookupError(f"unknown command {command!r}")
             if not isinstance(args, dict):
                 raise ValueError("args must be an object")
-            if opener is not None:
-                self._run_stream(session, rid, opener(args, session))
+            stream = opener(args, session) if opener is not None else None
+            if stream is not None:
+                self._run_stream(session, rid, stream)
             elif handler is not None:
                 for record in handler(args, session):
                     record.setdefault("v", SCHEMA_VERSION)

@@ -7,7 +7,7 @@ CommandError (or the lookup / expression errors) and reported as one ``error`` r
 
 from __future__ import annotations
 
-from . import console, getglobal, module, stack, vmtool, watch
+from . import console, getglobal, module, monitor, stack, trace, tt, vmtool, watch
 
 
 class CommandError(Exception):
@@ -20,9 +20,14 @@ HANDLERS = {
     "vmtool": vmtool.run,
     "module": module.run,
     "console": console.run,
+    "tt": tt.run,
 }
 
 # Streaming commands: name -> function(args, session) returning a streams.Stream.
+# A function may return None: then the command runs as a one-shot (tt -l, tt -i, ...).
 STREAMS = {
     "watch": watch.stream,
+    "trace": trace.stream,
+    "monitor": monitor.stream,
+    "tt": tt.stream,
 }

@@ -21,7 +21,9 @@ class Site:
     """What is observed: a code object, the function object holding it (None for -nm), and
     whether its first parameter is the instance or class (``target`` in expressions)."""
 
-    def __init__(self, name: str, code: types.CodeType, func, bound_first: bool, module: str, owner: str | None, outer=None):
+    def __init__(
+        self, name: str, code: types.CodeType, func, bound_first: bool, module: str, owner: str | None, outer=None
+    ):
         self.name = name  # module.Class.method[.nested], for the user
         self.code = code
         self.func = func

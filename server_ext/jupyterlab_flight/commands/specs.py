@@ -123,6 +123,68 @@ def _build_watch(ns):
     return "agent", request
 
 
+def _build_trace(ns):
+    _check_limit(ns)
+    request = _observed(ns, "trace")
+    request.update(
+        {
+            "interval": ns.interval,
+            "depth": ns.depth,
+            "entrance_time": ns.entrance_time,
+            "filter": ns.filter,
+            "limit": ns.limit,
+        }
+    )
+    if ns.depth is not None and ns.depth < 1:
+        from ..errors import CommandSyntaxError
+
+        raise CommandSyntaxError("-d must be at least 1")
+    return "agent", request
+
+
+def _build_monitor(ns):
+    _check_limit(ns)
+    request = _observed(ns, "monitor")
+    request.update({"cycle": ns.cycle, "limit": ns.limit})
+    return "agent", request
+
+
+def _build_tt(ns):
+    from ..errors import CommandSyntaxError
+
+    _check_expand(ns)
+    chosen = [
+        flag
+        for flag, on in (
+            ("-t", ns.record is not None),
+            ("-l", ns.list),
+            ("-i", ns.index is not None),
+            ("-d", ns.delete is not None),
+            ("-da", ns.delete_all),
+        )
+        if on
+    ]
+    if len(chosen) != 1:
+        raise CommandSyntaxError("tt: give exactly one of -t module [class] method, -l, -i N, -d N, -da")
+    request = _render_args(ns)
+    if ns.record is not None:
+        _check_limit(ns)
+        ns.names = ns.record
+        request.update(_observed(ns, "tt -t"))
+        request.update({"action": "record", "filter": ns.filter, "limit": ns.limit})
+    elif ns.list:
+        request.update({"action": "list", "method": ns.method, "filter": ns.filter})
+    elif ns.index is not None:
+        request.update({"action": "replay" if ns.play else "show", "index": ns.index})
+    elif ns.delete is not None:
+        request.update({"action": "delete", "index": ns.delete})
+    else:
+        request.update({"action": "delete_all"})
+    if ns.play and ns.index is None:
+        raise CommandSyntaxError("tt: -p replays the record given by -i N")
+    return "agent", request
+
+
 OBSERVED_ARGUMENTS = [
     (("names",), {"nargs": "+", "metavar": "module [class] method", "help": "the function or method to observe"}),
     (
@@ -295,6 +357,151 @@ COMMANDS = {
                 "watch app.jobs run -e -n 5",
                 "watch app.views Page render -nm helper",
             ],
+        ),
+        CommandSpec(
+            "trace",
+            "the call tree under each call of a function, with the time of every call (a stream)",
+            [
+                *OBSERVED_ARGUMENTS,
+                (
+                    ("-i", "--interval"),
+                    {
+                        "type": float,
+                        "default": None,
+                        "metavar": "MS",
+                        "help": "fold calls shorter than MS milliseconds (default 0.1)",
+                    },
+                ),
+                (
+                    ("-d", "--depth"),
+                    {
+                        "type": int,
+                        "default": None,
+                        "metavar": "N",
+                        "help": "show N levels (the traced call is level 1), every call at those levels",
+                    },
+                ),
+                (
+                    ("-et", "--entrance-time"),
+                    {
+                        "dest": "entrance_time",
+                        "type": float,
+                        "default": None,
+                        "metavar": "MS",
+                        "help": "only calls that took at least MS milliseconds",
+                    },
+                ),
+                (("-f", "--filter"), {"metavar": "EXPR", "help": "only calls where EXPR is true (names as in watch)"}),
+                (
+                    ("-n", "--limits"),
+                    {
+                        "dest": "limit",
+                        "type": int,
+                        "default": None,
+                        "metavar": "N",
+                        "help": "stop after N traces (default 10)",
+                    },
+                ),
+            ],
+            _build_trace,
+            [
+                "trace __main__ handle",
+                "trace app.api Handler get -i 1 -n 3",
+                "trace app.jobs run -d 2 -n 1",
+                "trace app.api serve -et 50",
+            ],
+        ),
+        CommandSpec(
+            "tt",
+            "time tunnel: record calls (-t), list (-l), show one (-i N), replay it (-i N -p), delete (-d N / -da)",
+            [
+                (
+                    ("-t", "--time-tunnel"),
+                    {
+                        "dest": "record",
+                        "nargs": "+",
+                        "metavar": "NAME",
+                        "help": "record calls of module [class] method (a stream)",
+                    },
+                ),
+                (
+                    ("-nm", "--nested-method"),
+                    {
+                        "dest": "nested",
+                        "metavar": "NAME",
+                        "help": "with -t: the function NAME defined inside the method",
+                    },
+                ),
+                (("-l", "--list"), {"action": "store_true", "help": "list the recorded calls"}),
+                (("-i", "--index"), {"type": int, "default": None, "metavar": "N", "help": "show record N"}),
+                (
+                    ("-p", "--play"),
+                    {
+                        "action": "store_true",
+                        "help": "with -i N: call the function again with the same arguments (runs its side effects again)",
+                    },
+                ),
+                (("-d", "--delete"), {"type": int, "default": None, "metavar": "N", "help": "delete record N"}),
+                (
+                    ("-da", "--delete-all"),
+                    {"dest": "delete_all", "action": "store_true", "help": "delete every record"},
+                ),
+                (
+                    ("-m", "--method"),
+                    {
+                        "metavar": "MODULE.CLASS.METHOD",
+                        "help": "with -l: only this method (CLASS is None for module functions)",
+                    },
+                ),
+                (
+                    ("-f", "--filter"),
+                    {"metavar": "EXPR", "help": "with -t or -l: only calls where EXPR is true (names as in watch)"},
+                ),
+                (
+                    ("-n", "--limits"),
+                    {
+                        "dest": "limit",
+                        "type": int,
+                        "default": None,
+                        "metavar": "N",
+                        "help": "with -t: stop after N calls (default 50)",
+                    },
+                ),
+                *RENDER_ARGUMENTS,
+            ],
+            _build_tt,
+            [
+                "tt -t __main__ handle",
+                "tt -l",
+                "tt -i 1000 -x 3",
+                "tt -i 1000 -p",
+                "tt -l -m app.api.Handler.get",
+                "tt -d 1000",
+                "tt -da",
+            ],
+        ),
+        CommandSpec(
+            "monitor",
+            "call statistics of a function per cycle: calls, failures, average, p50, p99, max (a stream)",
+            [
+                *OBSERVED_ARGUMENTS,
+                (
+                    ("-c", "--cycle"),
+                    {"type": float, "default": None, "metavar": "SECONDS", "help": "cycle length (default 5)"},
+                ),
+                (
+                    ("-n", "--limits"),
+                    {
+                        "dest": "limit",
+                        "type": int,
+                        "default": None,
+                        "metavar": "N",
+                        "help": "stop after N cycles (default: until stopped)",
+                    },
+                ),
+            ],
+            _build_monitor,
+            ["monitor __main__ handle", "monitor app.api Handler get -c 10 -n 6"],
         ),
         CommandSpec(
             "detach",

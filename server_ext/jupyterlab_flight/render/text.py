@@ -17,10 +17,16 @@ def _one_line(node: dict) -> str | None:
         opening, closing = {"list": ("[", "]"), "tuple": ("(", ")"), "set": ("{", "}")}.get(node["type"], ("", ""))
         if not opening:
             return None
-        inner = ", ".join(i["repr"] for i in node["items"]) + ("," if node["type"] == "tuple" and len(node["items"]) == 1 else "")
+        inner = ", ".join(i["repr"] for i in node["items"]) + (
+            "," if node["type"] == "tuple" and len(node["items"]) == 1 else ""
+        )
         text = opening + inner + closing
-    elif "entries" in node and node["type"] == "dict" and all(
-        "key" in e and _is_leaf(e["key"]) and _is_leaf(e["value"]) and "repr" in e["value"] for e in node["entries"]
+    elif (
+        "entries" in node
+        and node["type"] == "dict"
+        and all(
+            "key" in e and _is_leaf(e["key"]) and _is_leaf(e["value"]) and "repr" in e["value"] for e in node["entries"]
+        )
     ):
         text = "{" + ", ".join(f"{e['key'].get('repr')}: {e['value']['repr']}" for e in node["entries"]) + "}"
     else:
@@ -201,6 +207,85 @@ def _watch_text(record: dict) -> str:
     return "\n".join(lines)
 
 
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _monitor_text(record: dict) -> str:
+    return (
+        f"{_clock(record['end'])} {record['method']} cycle {record['cycle']}: calls={record['calls']} "
+        f"ok={record['successes']} failed={record['failures']} avg={_ms(record['avg_ms'])}ms "
+        f"p50={_ms(record['p50_ms'])}ms p99={_ms(record['p99_ms'])}ms max={_ms(record['max_ms'])}ms"
+    )
+
+
+def _trace_node_lines(node: dict, prefix: str, last: bool, root_cost: float, lines: list, root: bool = False) -> None:
+    share = node["cost_ms"] / root_cost * 100 if root_cost else 0.0
+    branch = "" if root else ("`-- " if last else "|-- ")
+    where = "<built-in>" if node.get("builtin") else (f"{node['file']}:{node['line']}" if node.get("file") else "")
+    label = "[await] suspended" if node.get("await") else node["function"]
+    lines.append(f"{prefix}{branch}[{node['cost_ms']:.3f}ms {share:.0f}%] {label}  {where}".rstrip())
+    children = node.get("children") or []
+    child_prefix = prefix + ("    " if last else "|   ") if branch else prefix
+    folded = node.get("folded")
+    for i, child in enumerate(children):
+        _trace_node_lines(child, child_prefix, i == len(children) - 1 and not folded, root_cost, lines)
+    if folded:
+        lines.append(f"{child_prefix}`-- ({folded['count']} calls under -i, {folded['cost_ms']:.3f}ms in all)")
+
+
+def _trace_text(record: dict) -> str:
+    lines = [
+        f"#{record['index']} {_clock(record['time'])} {record['method']} cost={record['cost_ms']:.3f}ms "
+        f"thread={record.get('thread_name') or record.get('thread_id')}"
+    ]
+    _trace_node_lines(record["root"], "", True, record["root"]["cost_ms"], lines, root=True)
+    if record.get("cut"):
+        lines.append(f"({record['cut']})")
+    return "\n".join(lines)
+
+
+def _tt_rows(rows: list) -> str:
+    table = [
+        [
+            r["index"],
+            _clock(r["time"]),
+            f"{r['cost_ms']:.3f}",
+            "yes" if r["is_return"] else "no",
+            "yes" if r["is_exception"] else "no",
+            r.get("thread_name") or "",
+            r["method"],
+        ]
+        for r in rows
+    ]
+    return _table(["INDEX", "TIME", "COST(ms)", "RETURNED", "RAISED", "THREAD", "METHOD"], table)
+
+
+def _tt_detail_text(record: dict) -> str:
+    lines = [
+        f"INDEX:     {record['index']}" + (f" (replay of {record['replay_of']})" if record.get("replay_of") else ""),
+        f"METHOD:    {record['method']}",
+        f"TIME:      {_clock(record['time'])}",
+        f"COST:      {record['cost_ms']:.3f}ms",
+        f"THREAD:    {record.get('thread_name') or record.get('thread_id')}",
+    ]
+    if record.get("target") is not None:
+        lines.append("TARGET:    " + value_text(record["target"], 1))
+    lines.append("ARGS:      " + value_text(record["args"], 1))
+    lines.append("KWARGS:    " + value_text(record["kwargs"], 1))
+    if record.get("exception"):
+        lines.append(
+            "RAISED:    "
+            + (
+                record["exception"].get("traceback")
+                or f"{record['exception']['type']}: {record['exception']['message']}"
+            ).rstrip()
+        )
+    else:
+        lines.append("RETURNED:  " + value_text(record["return_obj"], 1))
+    return "\n".join(lines)
+
+
 _END_REASONS = {
     "limit": "reached the -n limit",
     "stopped": "stopped",
@@ -221,6 +306,23 @@ def render_text(record: dict) -> str:
         return f"{record['file']} is imported as: " + ", ".join(record["modules"])
     if kind == "watch":
         return _watch_text(record)
+    if kind == "monitor":
+        return _monitor_text(record)
+    if kind == "trace":
+        return _trace_text(record)
+    if kind == "tt_record":
+        return _tt_rows([record]).split("\n", 1)[1]
+    if kind == "tt_list":
+        text = (
+            _tt_rows(record["records"])
+            if record["records"]
+            else "no records (tt -t module [class] method records calls)"
+        )
+        return text + (
+            f"\n({record['evicted']} older records were evicted to stay within bounds)" if record.get("evicted") else ""
+        )
+    if kind == "tt_detail":
+        return _tt_detail_text(record)
     if kind == "end":
         reason = str(record.get("reason"))
         return f"(end: {_END_REASONS.get(reason, reason)}; hooks removed)"

@@ -107,8 +107,9 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
 
         def interrupt():
             if client is not None and not client.closed:
+                client.stop("stopped")  # a stream (watch, trace, ...) ends with its records
                 try:
-                    client.interrupt()
+                    client.interrupt()  # console code gets KeyboardInterrupt
                 except FlightError:
                     client.close()
 

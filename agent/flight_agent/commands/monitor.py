@@ -1,0 +1,105 @@
+"""monitor module [class] method [-c seconds] [-n cycles]: call statistics per cycle (from Arthas).
+
+Each cycle: calls, successes, failures, average, p50, p99 and max time. Percentiles come from at
+most SAMPLE_LIMIT costs per cycle (a uniform sample beyond that), so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import _thread
+import random
+import time
+
+from ..hooks.locate import locate
+from ..hooks.probe import Call, Observer, add_observer, remove_observer
+from ..streams import Stream
+
+DEFAULT_CYCLE_S = 5.0
+SAMPLE_LIMIT = 10000
+
+
+class Cycle:
+    def __init__(self):
+        self.start = time.time()
+        self.calls = self.failures = 0
+        self.total_ms = 0.0
+        self.max_ms: float | None = None
+        self.samples: list = []
+
+    def add(self, cost_ms: float, failed: bool) -> None:
+        self.calls += 1
+        self.failures += failed
+        self.total_ms += cost_ms
+        if self.max_ms is None or cost_ms > self.max_ms:
+            self.max_ms = cost_ms
+        if len(self.samples) < SAMPLE_LIMIT:
+            self.samples.append(cost_ms)
+        else:  # reservoir sampling keeps a uniform sample
+            slot = random.randrange(self.calls)
+            if slot < SAMPLE_LIMIT:
+                self.samples[slot] = cost_ms
+
+    def record(self, method: str, index: int) -> dict:
+        samples = sorted(self.samples)
+
+        def percentile(p: float):
+            if not samples:
+                return None
+            return round(samples[min(len(samples) - 1, int(p * len(samples)))], 6)
+
+        return {
+            "kind": "monitor",
+            "method": method,
+            "cycle": index,
+            "start": self.start,
+            "end": time.time(),
+            "calls": self.calls,
+            "successes": self.calls - self.failures,
+            "failures": self.failures,
+            "avg_ms": round(self.total_ms / self.calls, 6) if self.calls else None,
+            "p50_ms": percentile(0.5),
+            "p99_ms": percentile(0.99),
+            "max_ms": round(self.max_ms, 6) if self.max_ms is not None else None,
+        }
+
+
+class MonitorStream(Stream, Observer):
+    def __init__(self, args: dict, session):
+        super().__init__()
+        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
+        self.cycle_s = float(args.get("cycle") or DEFAULT_CYCLE_S)
+        if self.cycle_s <= 0:
+            raise ValueError("-c must be a positive number of seconds")
+        self.limit = args.get("limit")
+        self.index = 0
+        self.cycle = Cycle()
+        self.lock = _thread.allocate_lock()
+        self.key = None
+
+    def start(self) -> list:
+        self.key = add_observer(self.site, self)  # type: ignore[assignment]
+        until = f"{self.limit} cycles" if self.limit else "stopped"
+        return [{"kind": "message", "text": f"monitoring {self.site.name} every {self.cycle_s:g} s (until {until})"}]
+
+    def exit(self, call: Call) -> None:
+        with self.lock:
+            self.cycle.add(call.cost_ms, call.exception is not None)
+
+    def tick(self) -> list:
+        if time.time() - self.cycle.start < self.cycle_s:
+            return []
+        with self.lock:
+            done, self.cycle = self.cycle, Cycle()
+        self.index += 1
+        if self.limit and self.index >= self.limit:
+            self.finish("limit")
+        return [done.record(self.site.name, self.index)]
+
+    def close(self) -> None:
+        key, self.key = self.key, None
+        if key is not None:
+            remove_observer(key, self)
+
+
+def stream(args: dict, session) -> Stream:
+    return MonitorStream(args, session)

@@ -1,0 +1,266 @@
+"""tt (time tunnel): record calls, list them, look at one, replay one.
+
+    tt -t module [class] method [-n 50] [-f EXPR]   record calls (a stream; indices from 1000)
+    tt -l [-m module.class.method] [-f EXPR]        list what is recorded
+    tt -i N [-x N -r -v]                            one call: args, kwargs, return or exception
+    tt -i N -p                                      call again with the same arguments (a new index)
+    tt -d N | tt -da                                forget one, or all
+
+Records keep references to the call's objects (that is what makes replay possible), so they are
+bounded: at most MAX_RECORDS records and about MAX_BYTES of their objects (estimated with
+sys.getsizeof, one level deep); the oldest go first and ``evicted`` says how many. Detach forgets
+everything.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import time
+from collections import OrderedDict
+
+from ..expressions import ExpressionError, evaluate
+from ..hooks.locate import Site, locate
+from ..hooks.probe import Call, Observer, add_observer, remove_observer
+from ..render import RenderOptions, render_value
+from ..streams import Stream
+from .watch import CallFilter, call_names, exception_info, thread_name
+
+FIRST_INDEX = 1000
+DEFAULT_LIMIT = 50
+MAX_RECORDS = 1000
+MAX_BYTES = 64 << 20
+
+
+def _size(obj) -> int:
+    try:
+        size = sys.getsizeof(obj)
+        if isinstance(obj, (tuple, list)):
+            size += sum(sys.getsizeof(x) for x in obj[:1000])
+        elif isinstance(obj, dict):
+            size += sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in list(obj.items())[:1000])
+        return size
+    except Exception:
+        return 64
+
+
+class Record:
+    def __init__(self, index: int, site: Site, call: Call, replay_of: int | None = None):
+        self.index = index
+        self.site = site
+        self.time = call.started
+        self.cost_ms = call.cost_ms
+        self.thread_id = call.thread_id
+        self.thread_name = thread_name(call.thread_id)
+        self.target, self.args, self.kwargs = call.target, call.args, call.kwargs
+        self.return_value = call.return_value
+        self.exception = call.exception
+        self.replay_of = replay_of
+        self.size = _size(call.args) + _size(call.kwargs) + _size(call.return_value) + 200
+
+    def names(self) -> dict:
+        return {
+            "target": self.target,
+            "args": self.args,
+            "kwargs": self.kwargs,
+            "return_obj": self.return_value,
+            "cost": self.cost_ms,
+            "exception": self.exception,
+        }
+
+    def row(self) -> dict:
+        return {
+            "kind": "tt_record",
+            "index": self.index,
+            "method": self.site.name,
+            "time": self.time,
+            "cost_ms": round(self.cost_ms, 6),
+            "thread_name": self.thread_name,
+            "is_return": self.exception is None,
+            "is_exception": self.exception is not None,
+            "exception": exception_info(self.exception),
+        }
+
+    def detail(self, options: RenderOptions) -> dict:
+        record = self.row()
+        record.update(
+            {
+                "kind": "tt_detail",
+                "thread_id": self.thread_id,
+                "target": render_value(self.target, options) if self.target is not None else None,
+                "args": render_value(self.args, options),
+                "kwargs": render_value(self.kwargs, options),
+                "return_obj": render_value(self.return_value, options) if self.exception is None else None,
+            }
+        )
+        if self.exception is not None:
+            import traceback
+
+            record["exception"] = dict(
+                exception_info(self.exception) or {},
+                traceback="".join(
+                    traceback.format_exception(type(self.exception), self.exception, self.exception.__traceback__)
+                ),
+            )
+        if self.replay_of is not None:
+            record["replay_of"] = self.replay_of
+        return record
+
+
+class Tunnel:
+    """The records of this agent (shared by every client of it)."""
+
+    def __init__(self):
+        self.lock = _thread.allocate_lock()
+        self.records: OrderedDict = OrderedDict()
+        self.next_index = FIRST_INDEX
+        self.bytes = 0
+        self.evicted = 0
+
+    def add(self, site: Site, call: Call, replay_of: int | None = None) -> Record:
+        with self.lock:
+            record = Record(self.next_index, site, call, replay_of)
+            self.next_index += 1
+            self.records[record.index] = record
+            self.bytes += record.size
+            while len(self.records) > MAX_RECORDS or (self.bytes > MAX_BYTES and len(self.records) > 1):
+                _, old = self.records.popitem(last=False)
+                self.bytes -= old.size
+                self.evicted += 1
+            return record
+
+    def get(self, index: int) -> Record:
+        record = self.records.get(index)
+        if record is None:
+            raise LookupError(f"no tt record with index {index} (tt -l lists them)")
+        return record
+
+    def delete(self, index: int) -> None:
+        with self.lock:
+            record = self.records.pop(index, None)
+            if record is None:
+                raise LookupError(f"no tt record with index {index}")
+            self.bytes -= record.size
+
+    def clear(self) -> None:
+        with self.lock:
+            self.records.clear()
+            self.bytes = 0
+            self.evicted = 0
+            self.next_index = FIRST_INDEX
+
+
+TUNNEL = Tunnel()
+
+
+class RecordStream(Stream, Observer):
+    def __init__(self, args: dict, session):
+        super().__init__()
+        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
+        self.filter = CallFilter(args.get("filter"))
+        limit = args.get("limit")
+        self.limit = DEFAULT_LIMIT if limit is None else int(limit)
+        self.count = 0
+        self.count_lock = _thread.allocate_lock()
+        self.key = None
+
+    def start(self) -> list:
+        self.key = add_observer(self.site, self)  # type: ignore[assignment]
+        return [
+            {"kind": "message", "text": f"recording calls of {self.site.name} (up to {self.limit}); tt -l lists them"}
+        ]
+
+    def exit(self, call: Call) -> None:
+        if self.finished is not None:
+            return
+        show, _ = self.filter.check(call_names(call))
+        if not show:
+            return
+        with self.count_lock:
+            if self.count >= self.limit:
+                return
+            self.count += 1
+            last = self.count >= self.limit
+        self.push(TUNNEL.add(self.site, call).row())
+        if last:
+            self.finish("limit")
+
+    def close(self) -> None:
+        key, self.key = self.key, None
+        if key is not None:
+            remove_observer(key, self)
+
+
+def stream(args: dict, session) -> Stream | None:
+    if args.get("action") == "record":
+        return RecordStream(args, session)
+    return None
+
+
+def _matches_method(record: Record, wanted: str) -> bool:
+    name = record.site.name
+    if wanted == name:
+        return True
+    # PyFlightProfiler writes module functions as module.None.function
+    return record.site.owner is None and wanted == f"{record.site.module}.None.{name.rsplit('.', 1)[-1]}"
+
+
+def _replay(record: Record, session) -> Record:
+    site = record.site
+    if site.func is None:
+        raise ValueError("a nested function (-nm) cannot be replayed: it has no function object of its own")
+    args = ((record.target,) if site.bound_first else ()) + tuple(record.args)
+    call = Call(site, record.target, record.args, record.kwargs)
+    start = time.perf_counter()
+
+    def run():
+        result = site.func(*args, **record.kwargs)
+        if site.is_async:
+            import asyncio
+
+            result = asyncio.run(result)
+        return result
+
+    try:
+        call.return_value = session.run_user_code(run, interruptible=True)
+    except Exception as e:
+        call.exception = e
+    call.cost_ms = (time.perf_counter() - start) * 1000.0
+    return TUNNEL.add(site, call, replay_of=record.index)
+
+
+def run(args: dict, session):
+    action = args.get("action")
+    options = RenderOptions.from_args(args, 1)
+    if action == "list":
+        records = list(TUNNEL.records.values())
+        if args.get("method"):
+            records = [r for r in records if _matches_method(r, args["method"])]
+        if args.get("filter"):
+            kept = []
+            for r in records:
+                try:
+                    if evaluate(args["filter"], r.names()):
+                        kept.append(r)
+                except ExpressionError:
+                    continue
+            records = kept
+        yield {"kind": "tt_list", "records": [r.row() for r in records], "evicted": TUNNEL.evicted}
+    elif action == "show":
+        yield TUNNEL.get(int(args["index"])).detail(options)
+    elif action == "replay":
+        record = TUNNEL.get(int(args["index"]))
+        yield {
+            "kind": "message",
+            "text": f"replaying {record.index}: {record.site.name} runs again, side effects included",
+        }
+        yield _replay(record, session).detail(options)
+    elif action == "delete":
+        TUNNEL.delete(int(args["index"]))
+        yield {"kind": "message", "text": f"record {args['index']} deleted"}
+    elif action == "delete_all":
+        count = len(TUNNEL.records)
+        TUNNEL.clear()
+        yield {"kind": "message", "text": f"{count} records deleted"}
+    else:
+        raise ValueError(f"unknown tt action {action!r}")
