@@ -69,7 +69,9 @@ def test_exceptions_only(observed):
 
 
 def test_methods_classmethods_staticmethods(observed):
-    _, records = flight_json(observed.pid, "watch __main__ Shop price -n 1 --expr 'target.name, args, kwargs, return_obj'")
+    _, records = flight_json(
+        observed.pid, "watch __main__ Shop price -n 1 --expr 'target.name, args, kwargs, return_obj'"
+    )
     v = values(events(records)[0])
     # price(i, discount=1): a positional parameter given by keyword is in args, as the frame sees it
     assert v["target.name"]["repr"] == "'s'" and v["kwargs"]["len"] == 0 and v["args"]["items"][1]["repr"] == "1"
@@ -108,7 +110,9 @@ def test_nested_function(observed, version):
 
 def test_two_watchers_stop_independently(observed):
     cli = [sys.executable, "-m", "jupyterlab_flight.cli", str(observed.pid), "--json", "--cmd"]
-    long_one = subprocess.Popen([*cli, "watch __main__ compute -n 100000 --expr 'args[0]'", "--timeout", "4"], stdout=subprocess.PIPE, text=True)
+    long_one = subprocess.Popen(
+        [*cli, "watch __main__ compute -n 100000 --expr 'args[0]'", "--timeout", "4"], stdout=subprocess.PIPE, text=True
+    )
     time.sleep(1.0)
     rc, short = flight_json(observed.pid, "watch __main__ compute -n 3 --expr 'args[0]'")
     assert rc == 0 and len(events(short)) == 3
@@ -119,7 +123,15 @@ def test_two_watchers_stop_independently(observed):
 
 
 def test_client_killed_mid_stream_removes_the_hook(observed):
-    cli = [sys.executable, "-m", "jupyterlab_flight.cli", str(observed.pid), "--json", "--cmd", "watch __main__ Shop price -n 100000"]
+    cli = [
+        sys.executable,
+        "-m",
+        "jupyterlab_flight.cli",
+        str(observed.pid),
+        "--json",
+        "--cmd",
+        "watch __main__ Shop price -n 100000",
+    ]
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, text=True)
     assert json.loads(proc.stdout.readline())["kind"] == "message"
     assert json.loads(proc.stdout.readline())["kind"] == "watch"
@@ -130,8 +142,18 @@ def test_client_killed_mid_stream_removes_the_hook(observed):
 
 
 def test_ctrl_c_ends_the_stream(observed):
-    cli = [sys.executable, "-m", "jupyterlab_flight.cli", str(observed.pid), "--json", "--cmd", "watch __main__ compute -n 100000"]
-    proc = subprocess.Popen(cli, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    cli = [
+        sys.executable,
+        "-m",
+        "jupyterlab_flight.cli",
+        str(observed.pid),
+        "--json",
+        "--cmd",
+        "watch __main__ compute -n 100000",
+    ]
+    proc = subprocess.Popen(
+        cli, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    )
     proc.stdout.readline()
     proc.stdout.readline()
     proc.send_signal(signal.SIGINT)
@@ -142,7 +164,15 @@ def test_ctrl_c_ends_the_stream(observed):
 
 
 def test_detach_removes_active_watches(observed):
-    cli = [sys.executable, "-m", "jupyterlab_flight.cli", str(observed.pid), "--json", "--cmd", "watch __main__ compute -n 100000"]
+    cli = [
+        sys.executable,
+        "-m",
+        "jupyterlab_flight.cli",
+        str(observed.pid),
+        "--json",
+        "--cmd",
+        "watch __main__ compute -n 100000",
+    ]
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, text=True)
     proc.stdout.readline()
     proc.stdout.readline()
