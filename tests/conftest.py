@@ -105,7 +105,7 @@ def flight(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     )
 
 
-def flight_json(pid: int, command: str) -> tuple[int, list]:
-    done = flight(str(pid), "--cmd", command, "--json")
+def flight_json(pid: int, command: str, *extra: str) -> tuple[int, list]:
+    done = flight(str(pid), "--cmd", command, "--json", *extra)
     records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return done.returncode, records

@@ -191,7 +191,7 @@ def test_bad_targets_are_clear_errors(observed):
         ("watch wave open", "module 'wave' is not imported"),
         ("watch __main__ compute --expr 'args['", "is not valid: SyntaxError"),
     ]:
-        rc, records = flight_json(observed.pid, line + (" --timeout 0.5" if message is None else ""))
+        rc, records = flight_json(observed.pid, line, *(["--timeout", "0.5"] if message is None else []))
         if message is None:
             continue
         assert rc == 1 and message in [r for r in records if r["kind"] == "error"][0]["message"], (line, records)
