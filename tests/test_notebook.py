@@ -127,3 +127,39 @@ def test_magics_report_and_html(target, tmp_path):
     assert "deep-sleeper" in html  # the stack view
     assert re.search(r"(&#x27;|&#39;|')svc(&#x27;|&#39;|')", html)  # the console's value
     assert "has no global named" in html  # the error line
+
+
+def test_streams_in_a_notebook_update_in_place_and_stop(tmp_path):
+    from conftest import Target
+
+    target = Target("3.12", "observed.py", tmp_path)
+    try:
+        sources = [
+            "%load_ext jupyterlab_flight",
+            f"%flight attach {target.pid}",
+            "%watch __main__ compute -n 2 --expr 'args[0], return_obj'",
+            "%trace __main__ Shop outer -n 1 -i 0",
+            "%tt -t __main__ Shop price -n 2",
+            "%tt -l",
+            "%monitor __main__ compute -c 0.5",
+            "%flight detach",
+        ]
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        NotebookClient(nb, kernel_name="python3", timeout=120, interrupt_on_timeout=True,
+                       timeout_func=lambda cell: 3 if cell.source.startswith("%monitor") else 120,
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        err = target.stop()
+    assert "Traceback" not in err
+    cells = nb.cells
+    watch = records_of(cells[2])
+    assert [r["kind"] for r in watch] == ["message", "watch", "watch", "end"] and watch[-1]["reason"] == "limit"
+    assert "__main__.compute" in outputs_of(cells[2])[0][0]["text/html"]
+    trace = records_of(cells[3])
+    assert [r["kind"] for r in trace][1:] == ["trace", "end"]
+    assert [r["index"] for r in records_of(cells[4]) if r["kind"] == "tt_record"] == [1000, 1001]
+    assert len(records_of(cells[5])[0]["records"]) == 2
+    monitor = records_of(cells[6])  # stopped by the kernel interrupt: the cycles collected stay
+    kinds = [r["kind"] for r in monitor]
+    assert "monitor" in kinds and monitor[-2] == {"v": 1, "kind": "end", "reason": "stopped"} and "interrupted" in monitor[-1]["text"]
+    assert "detached" in records_of(cells[7])[0]["text"]

@@ -188,6 +188,29 @@ async def test_stream_records_and_stop(target, jp_fetch, jp_ws_fetch):
     await fetch_json(jp_fetch, "flight", "sessions", session_id, method="DELETE")
 
 
+async def test_stream_a_watch_and_stop_it(jp_fetch, jp_ws_fetch, tmp_path):
+    from conftest import Target
+
+    observed = Target("3.11", "observed.py", tmp_path)
+    try:
+        session_id = await attach_session(jp_fetch, observed.pid)
+        ws = await jp_ws_fetch("flight", "sessions", session_id, "stream")
+        ws.write_message(json.dumps({"command": "watch __main__ compute -n 100000"}))
+        first = [await next_message(ws) for _ in range(3)]
+        assert [m["record"]["kind"] for m in first] == ["message", "watch", "watch"]
+        ws.write_message(json.dumps({"stop": True}))
+        messages = first
+        while "end" not in messages[-1]:
+            messages.append(await next_message(ws))
+        assert messages[-2]["record"] == {"v": 1, "kind": "end", "reason": "stopped"}
+        assert messages[-1] == {"end": True, "interrupted": True}
+        ws.close()
+        assert observed.wait_report(lambda r: r["codes_original"] and not r["monitoring_tools"])
+        await fetch_json(jp_fetch, "flight", "sessions", session_id, method="DELETE")
+    finally:
+        assert "Traceback" not in observed.stop()
+
+
 async def test_attach_to_a_kernel_of_this_server(jp_fetch):
     code, kernel = await fetch_json(jp_fetch, "api", "kernels", method="POST", body={"name": "python3"})
     try:
