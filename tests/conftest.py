@@ -98,6 +98,15 @@ def target(version, tmp_path):
     assert "Traceback" not in err, f"the target printed a traceback:\n{err}"
 
 
+@pytest.fixture
+def observed(version, tmp_path):
+    """A target whose functions are called continuously (targets/observed.py)."""
+    t = Target(version, "observed.py", tmp_path)
+    yield t
+    err = t.stop()
+    assert "Traceback" not in err, f"the target printed a traceback:\n{err}"
+
+
 def flight(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Run the flight_profiler CLI of this installation."""
     return subprocess.run(

@@ -145,9 +145,14 @@ def test_streams_in_a_notebook_update_in_place_and_stop(tmp_path):
             "%flight detach",
         ]
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-        NotebookClient(nb, kernel_name="python3", timeout=120, interrupt_on_timeout=True,
-                       timeout_func=lambda cell: 3 if cell.source.startswith("%monitor") else 120,
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        NotebookClient(
+            nb,
+            kernel_name="python3",
+            timeout=120,
+            interrupt_on_timeout=True,
+            timeout_func=lambda cell: 3 if cell.source.startswith("%monitor") else 120,
+            resources={"metadata": {"path": str(tmp_path)}},
+        ).execute()
     finally:
         err = target.stop()
     assert "Traceback" not in err
@@ -161,5 +166,9 @@ def test_streams_in_a_notebook_update_in_place_and_stop(tmp_path):
     assert len(records_of(cells[5])[0]["records"]) == 2
     monitor = records_of(cells[6])  # stopped by the kernel interrupt: the cycles collected stay
     kinds = [r["kind"] for r in monitor]
-    assert "monitor" in kinds and monitor[-2] == {"v": 1, "kind": "end", "reason": "stopped"} and "interrupted" in monitor[-1]["text"]
+    assert (
+        "monitor" in kinds
+        and monitor[-2] == {"v": 1, "kind": "end", "reason": "stopped"}
+        and "interrupted" in monitor[-1]["text"]
+    )
     assert "detached" in records_of(cells[7])[0]["text"]

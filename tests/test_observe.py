@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from conftest import flight_json
-from test_watch import end_reason, events, observed, untouched  # noqa: F401  (observed is a fixture)
+from test_watch import end_reason, events, untouched
 
 
 def only_kind(records: list, kind: str) -> list:
@@ -67,7 +67,12 @@ def test_tt_record_list_show_replay_delete(observed):
     assert detail["return_obj"]["repr"] == str(amount * 2 - 1) and detail["target"]["type"] == "__main__.Shop"
     rc, records = flight_json(observed.pid, "tt -i 1001 -p")
     replay = only_kind(records, "tt_detail")[0]
-    assert rc == 0 and replay["index"] == 1003 and replay["replay_of"] == 1001 and replay["return_obj"]["repr"] == str(amount * 2 - 1)
+    assert (
+        rc == 0
+        and replay["index"] == 1003
+        and replay["replay_of"] == 1001
+        and replay["return_obj"]["repr"] == str(amount * 2 - 1)
+    )
     assert "side effects" in only_kind(records, "message")[0]["text"]
     flight_json(observed.pid, "tt -d 1000")
     _, records = flight_json(observed.pid, "tt -l")
@@ -101,7 +106,9 @@ def test_monitor_cycles(observed):
 
 def test_watch_and_trace_on_one_method_at_once(observed):
     cli = [sys.executable, "-m", "jupyterlab_flight.cli", str(observed.pid), "--json", "--cmd"]
-    watcher = subprocess.Popen([*cli, "watch __main__ Shop outer -n 100000", "--timeout", "3"], stdout=subprocess.PIPE, text=True)
+    watcher = subprocess.Popen(
+        [*cli, "watch __main__ Shop outer -n 100000", "--timeout", "3"], stdout=subprocess.PIPE, text=True
+    )
     assert json.loads(watcher.stdout.readline())["kind"] == "message"
     rc, records = flight_json(observed.pid, "trace __main__ Shop outer -n 2 -i 0")
     assert rc == 0 and len(only_kind(records, "trace")) == 2

@@ -9,15 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import Target, flight_json
-
-
-@pytest.fixture
-def observed(version, tmp_path):
-    t = Target(version, "observed.py", tmp_path)
-    yield t
-    err = t.stop()
-    assert "Traceback" not in err, f"the target printed a traceback:\n{err}"
+from conftest import flight_json
 
 
 def events(records: list) -> list:

@@ -10,8 +10,8 @@ import _thread
 import random
 import time
 
-from ..hooks.locate import locate
-from ..hooks.probe import Call, Observer, add_observer, remove_observer
+from ..hooks.observing import ObservingStream
+from ..hooks.probe import Call
 from ..streams import Stream
 
 DEFAULT_CYCLE_S = 5.0
@@ -63,23 +63,22 @@ class Cycle:
         }
 
 
-class MonitorStream(Stream, Observer):
+class MonitorStream(ObservingStream):
+    default_limit = None  # cycles: until stopped
+    verb = "monitoring"
+
     def __init__(self, args: dict, session):
-        super().__init__()
-        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
+        super().__init__(args)
         self.cycle_s = float(args.get("cycle") or DEFAULT_CYCLE_S)
         if self.cycle_s <= 0:
             raise ValueError("-c must be a positive number of seconds")
-        self.limit = args.get("limit")
         self.index = 0
         self.cycle = Cycle()
         self.lock = _thread.allocate_lock()
-        self.key = None
 
-    def start(self) -> list:
-        self.key = add_observer(self.site, self)  # type: ignore[assignment]
+    def started_text(self) -> str:
         until = f"{self.limit} cycles" if self.limit else "stopped"
-        return [{"kind": "message", "text": f"monitoring {self.site.name} every {self.cycle_s:g} s (until {until})"}]
+        return f"monitoring {self.site.name} every {self.cycle_s:g} s (until {until})"
 
     def exit(self, call: Call) -> None:
         with self.lock:
@@ -94,11 +93,6 @@ class MonitorStream(Stream, Observer):
         if self.limit and self.index >= self.limit:
             self.finish("limit")
         return [done.record(self.site.name, self.index)]
-
-    def close(self) -> None:
-        key, self.key = self.key, None
-        if key is not None:
-            remove_observer(key, self)
 
 
 def stream(args: dict, session) -> Stream:

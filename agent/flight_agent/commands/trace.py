@@ -10,14 +10,12 @@ the coroutine spent suspended is an ``await`` node, not CPU.
 
 from __future__ import annotations
 
-import _thread
 import sys
 import time
 
-from ..hooks.locate import locate
-from ..hooks.probe import Call, Observer, add_observer, remove_observer
+from ..hooks.observing import ObservingStream, thread_name
+from ..hooks.probe import Call
 from ..streams import Stream
-from .watch import CallFilter, call_names, thread_name
 
 DEFAULT_INTERVAL_MS = 0.1
 DEFAULT_LIMIT = 10
@@ -150,32 +148,21 @@ class CallTree:
             pass  # never disturb the traced code
 
 
-class TraceStream(Stream, Observer):
+class TraceStream(ObservingStream):
     wants_enter = True
+    default_limit = DEFAULT_LIMIT
+    verb = "tracing"
 
     def __init__(self, args: dict, session):
-        super().__init__()
-        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
+        super().__init__(args)
         interval = args.get("interval")
         self.interval_s = (DEFAULT_INTERVAL_MS if interval is None else float(interval)) / 1000.0
         self.depth = args.get("depth")
         self.entrance_ms = float(args.get("entrance_time") or 0)
-        self.filter = CallFilter(args.get("filter"))
-        limit = args.get("limit")
-        self.limit = DEFAULT_LIMIT if limit is None else int(limit)
-        self.count = 0
-        self.count_lock = _thread.allocate_lock()
         self.skipped_busy = 0
-        self.key = None
 
-    def start(self) -> list:
-        self.key = add_observer(self.site, self)  # type: ignore[assignment]
-        return [
-            {
-                "kind": "message",
-                "text": f"tracing {self.site.name} (calls over {self.interval_s * 1000:g} ms shown; up to {self.limit} traces)",
-            }
-        ]
+    def started_text(self) -> str:
+        return super().started_text() + f" (calls under {self.interval_s * 1000:g} ms folded)"
 
     def enter(self, call: Call) -> None:
         if self.finished is not None or sys.getprofile() is not None:
@@ -204,16 +191,11 @@ class TraceStream(Stream, Observer):
             return
         if sys.getprofile() is tree:
             sys.setprofile(None)
-        if self.finished is not None or tree.root is None or call.cost_ms < self.entrance_ms:
+        if tree.root is None or call.cost_ms < self.entrance_ms:
             return
-        show, _ = self.filter.check(call_names(call))
-        if not show:
+        index, _ = self.admit(call)
+        if index is None:
             return
-        with self.count_lock:
-            if self.count >= self.limit:
-                return
-            self.count += 1
-            index = self.count
         while tree.stack:  # frames still open (the root under sys.monitoring): close them
             if len(tree.stack) == 1:
                 tree.root.cost += time.perf_counter() - tree.root.start
@@ -235,13 +217,10 @@ class TraceStream(Stream, Observer):
         if tree.cut:
             record["cut"] = f"more than {MAX_NODES} calls: the rest are not shown"
         self.push(record)
-        if index >= self.limit:
-            self.finish("limit")
+        self.shown(index)
 
     def close(self) -> None:
-        key, self.key = self.key, None
-        if key is not None:
-            remove_observer(key, self)
+        super().close()
         if self.skipped_busy:
             self.push(
                 {

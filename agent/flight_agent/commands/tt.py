@@ -20,11 +20,11 @@ import time
 from collections import OrderedDict
 
 from ..expressions import ExpressionError, evaluate
-from ..hooks.locate import Site, locate
-from ..hooks.probe import Call, Observer, add_observer, remove_observer
+from ..hooks.locate import Site
+from ..hooks.observing import ObservingStream, exception_info, thread_name
+from ..hooks.probe import Call
 from ..render import RenderOptions, render_value
 from ..streams import Stream
-from .watch import CallFilter, call_names, exception_info, thread_name
 
 FIRST_INDEX = 1000
 DEFAULT_LIMIT = 50
@@ -153,42 +153,19 @@ class Tunnel:
 TUNNEL = Tunnel()
 
 
-class RecordStream(Stream, Observer):
-    def __init__(self, args: dict, session):
-        super().__init__()
-        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
-        self.filter = CallFilter(args.get("filter"))
-        limit = args.get("limit")
-        self.limit = DEFAULT_LIMIT if limit is None else int(limit)
-        self.count = 0
-        self.count_lock = _thread.allocate_lock()
-        self.key = None
+class RecordStream(ObservingStream):
+    default_limit = DEFAULT_LIMIT
+    verb = "recording calls of"
 
-    def start(self) -> list:
-        self.key = add_observer(self.site, self)  # type: ignore[assignment]
-        return [
-            {"kind": "message", "text": f"recording calls of {self.site.name} (up to {self.limit}); tt -l lists them"}
-        ]
+    def __init__(self, args: dict, session):
+        super().__init__(args)
 
     def exit(self, call: Call) -> None:
-        if self.finished is not None:
+        index, _ = self.admit(call)
+        if index is None:
             return
-        show, _ = self.filter.check(call_names(call))
-        if not show:
-            return
-        with self.count_lock:
-            if self.count >= self.limit:
-                return
-            self.count += 1
-            last = self.count >= self.limit
         self.push(TUNNEL.add(self.site, call).row())
-        if last:
-            self.finish("limit")
-
-    def close(self) -> None:
-        key, self.key = self.key, None
-        if key is not None:
-            remove_observer(key, self)
+        self.shown(index)
 
 
 def stream(args: dict, session) -> Stream | None:

@@ -8,12 +8,9 @@ count. Values are rendered on the calling thread, at return, like every value (r
 
 from __future__ import annotations
 
-import _thread
-import sys
-
 from ..expressions import ExpressionError, compile_expression, evaluate
-from ..hooks.locate import locate
-from ..hooks.probe import Call, Observer, add_observer, remove_observer
+from ..hooks.observing import ObservingStream, call_names, exception_info, thread_name
+from ..hooks.probe import Call
 from ..render import RenderOptions, render_value
 from ..streams import Stream
 
@@ -36,89 +33,23 @@ def split_expressions(text: str) -> list:
     return [(text.strip(), code)]
 
 
-def thread_name(ident: int) -> str | None:
-    threading = sys.modules.get("threading")
-    if threading is None:
-        return None
-    thread = threading._active.get(ident)
-    return thread.name if thread is not None else None
+class WatchStream(ObservingStream):
+    default_limit = DEFAULT_LIMIT
+    verb = "watching"
 
-
-def exception_info(e: BaseException | None) -> dict | None:
-    if e is None:
-        return None
-    try:
-        message = str(e)
-    except Exception:
-        message = "<str() failed>"
-    return {"type": type(e).__name__, "message": message[:2000]}
-
-
-def call_names(call: Call) -> dict:
-    return {
-        "target": call.target,
-        "args": call.args,
-        "kwargs": call.kwargs,
-        "return_obj": call.return_value,
-        "cost": call.cost_ms,
-        "exception": call.exception,
-    }
-
-
-class CallFilter:
-    """``-f``: which calls to show. A filter that raises shows the call with the error."""
-
-    def __init__(self, text: str | None):
-        self.text = text
-        self.code = compile_expression(text) if text else None
-
-    def check(self, names: dict) -> tuple:
-        """(show?, error dict or None)"""
-        if self.code is None or self.text is None:
-            return True, None
-        try:
-            return bool(evaluate(self.text, names, self.code)), None
-        except ExpressionError as e:
-            return True, {"type": e.error_type, "message": e.error_message, "expr": self.text}
-
-
-class WatchStream(Stream, Observer):
     def __init__(self, args: dict, session):
-        super().__init__()
-        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
+        super().__init__(args)
         self.expressions = split_expressions(args.get("expr") or DEFAULT_EXPR)
-        self.filter = CallFilter(args.get("filter"))
         self.exceptions_only = bool(args.get("exception"))
-        limit = args.get("limit")
-        self.limit = DEFAULT_LIMIT if limit is None else int(limit)
         self.options = RenderOptions.from_args(args, DEFAULT_EXPAND)
-        self.count = 0
-        self.count_lock = _thread.allocate_lock()
-        self.key = None  # the probe key while observing
-
-    def start(self) -> list:
-        self.key = add_observer(self.site, self)  # type: ignore[assignment]
-        return [
-            {"kind": "message", "text": f"watching {self.site.name} (up to {self.limit} calls); Ctrl-C / stop ends it"}
-        ]
-
-    def close(self) -> None:
-        key, self.key = self.key, None
-        if key is not None:
-            remove_observer(key, self)  # the probe key while observing
 
     def exit(self, call: Call) -> None:
-        if self.finished is not None or (self.exceptions_only and call.exception is None):
+        if self.exceptions_only and call.exception is None:
+            return
+        index, filter_error = self.admit(call)
+        if index is None:
             return
         names = call_names(call)
-        show, filter_error = self.filter.check(names)
-        if not show:
-            return
-        with self.count_lock:
-            if self.count >= self.limit:
-                return
-            self.count += 1
-            index = self.count
         values = []
         for text, code in self.expressions:
             try:
@@ -139,8 +70,7 @@ class WatchStream(Stream, Observer):
         if filter_error is not None:
             record["filter_error"] = filter_error
         self.push(record)
-        if index >= self.limit:
-            self.finish("limit")
+        self.shown(index)
 
 
 def stream(args: dict, session) -> Stream:

@@ -156,8 +156,28 @@ class Probe:
         return types.FunctionType(self.code, self.globals, self.code.co_name, None, cells.__closure__)
 
     def invoke_nested(self, args: tuple, kwargs: dict, cells):
-        function = self._nested_function(cells)
-        if not self.observers:
+        return self.call_observed(self._nested_function(cells), args, kwargs)
+
+    async def invoke_nested_async(self, args: tuple, kwargs: dict, cells):
+        return await self.call_observed_async(self._nested_function(cells), args, kwargs)
+
+    def _begin(self, args: tuple, kwargs: dict) -> Call:
+        args, kwargs = _normalize(self.code, args, kwargs)
+        target, args = _split_target(self.site, args)
+        call = Call(self.site, target, args, kwargs)
+        if self.enter_observers:
+            self._notify("enter", self.enter_observers, call)
+        return call
+
+    def invoke(self, args: tuple, kwargs: dict):
+        return self.call_observed(self.original_function, args, kwargs)
+
+    async def invoke_async(self, args: tuple, kwargs: dict):
+        return await self.call_observed_async(self.original_function, args, kwargs)
+
+    def call_observed(self, function, args: tuple, kwargs: dict):
+        observers = self.observers
+        if not observers:
             return function(*args, **kwargs)
         call = self._begin(args, kwargs)
         start = time.perf_counter()
@@ -169,58 +189,16 @@ class Probe:
             raise
         finally:
             call.cost_ms = (time.perf_counter() - start) * 1000.0
-            self._notify("exit", self.observers, call)
+            self._notify("exit", observers, call)
 
-    async def invoke_nested_async(self, args: tuple, kwargs: dict, cells):
-        function = self._nested_function(cells)
-        if not self.observers:
+    async def call_observed_async(self, function, args: tuple, kwargs: dict):
+        observers = self.observers
+        if not observers:
             return await function(*args, **kwargs)
         call = self._begin(args, kwargs)
         start = time.perf_counter()
         try:
             call.return_value = await function(*args, **kwargs)
-            return call.return_value
-        except BaseException as e:
-            call.exception = e
-            raise
-        finally:
-            call.cost_ms = (time.perf_counter() - start) * 1000.0
-            self._notify("exit", self.observers, call)
-
-    def _begin(self, args: tuple, kwargs: dict) -> Call:
-        args, kwargs = _normalize(self.code, args, kwargs)
-        target, args = _split_target(self.site, args)
-        call = Call(self.site, target, args, kwargs)
-        if self.enter_observers:
-            self._notify("enter", self.enter_observers, call)
-        return call
-
-    def invoke(self, args: tuple, kwargs: dict):
-        original = self.original_function
-        observers = self.observers
-        if not observers:
-            return original(*args, **kwargs)
-        call = self._begin(args, kwargs)
-        start = time.perf_counter()
-        try:
-            call.return_value = original(*args, **kwargs)
-            return call.return_value
-        except BaseException as e:
-            call.exception = e
-            raise
-        finally:
-            call.cost_ms = (time.perf_counter() - start) * 1000.0
-            self._notify("exit", observers, call)
-
-    async def invoke_async(self, args: tuple, kwargs: dict):
-        original = self.original_function
-        observers = self.observers
-        if not observers:
-            return await original(*args, **kwargs)
-        call = self._begin(args, kwargs)
-        start = time.perf_counter()
-        try:
-            call.return_value = await original(*args, **kwargs)
             return call.return_value
         except BaseException as e:
             call.exception = e

@@ -1,0 +1,111 @@
+"""ObservingStream: what watch, trace, tt -t and monitor share.
+
+It finds the function (``module [class] method [-nm nested]``), hooks it when the stream starts
+and unhooks it when the stream closes, and decides which calls are shown: the ``-f`` filter, then
+the ``-n`` limit, which counts shown calls only. Subclasses turn an admitted call into records.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+
+from ..expressions import ExpressionError, compile_expression, evaluate
+from ..streams import Stream
+from .locate import locate
+from .probe import Call, Observer, add_observer, remove_observer
+
+
+def call_names(call: Call) -> dict:
+    """The names expressions see."""
+    return {
+        "target": call.target,
+        "args": call.args,
+        "kwargs": call.kwargs,
+        "return_obj": call.return_value,
+        "cost": call.cost_ms,
+        "exception": call.exception,
+    }
+
+
+def thread_name(ident: int) -> str | None:
+    threading = sys.modules.get("threading")  # never imported by us: only if the target did
+    if threading is None:
+        return None
+    thread = threading._active.get(ident)
+    return thread.name if thread is not None else None
+
+
+def exception_info(e: BaseException | None) -> dict | None:
+    if e is None:
+        return None
+    try:
+        message = str(e)
+    except Exception:
+        message = "<str() failed>"
+    return {"type": type(e).__name__, "message": message[:2000]}
+
+
+class CallFilter:
+    """``-f``: which calls to show. A filter that raises shows the call, with the error."""
+
+    def __init__(self, text: str | None):
+        self.text = text
+        self.code = compile_expression(text) if text else None
+
+    def check(self, names: dict) -> tuple:
+        """(show?, error dict or None)"""
+        if self.code is None or self.text is None:
+            return True, None
+        try:
+            return bool(evaluate(self.text, names, self.code)), None
+        except ExpressionError as e:
+            return True, {"type": e.error_type, "message": e.error_message, "expr": self.text}
+
+
+class ObservingStream(Stream, Observer):
+    default_limit: int | None = 10
+    verb = "observing"
+
+    def __init__(self, args: dict):
+        super().__init__()
+        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
+        self.filter = CallFilter(args.get("filter"))
+        limit = args.get("limit")
+        self.limit = self.default_limit if limit is None else int(limit)
+        self.count = 0
+        self._count_lock = _thread.allocate_lock()
+        self.key = None  # the probe key while hooked
+
+    def start(self) -> list:
+        self.key = add_observer(self.site, self)  # type: ignore[assignment]
+        return [{"kind": "message", "text": self.started_text()}]
+
+    def started_text(self) -> str:
+        return (
+            f"{self.verb} {self.site.name}"
+            + (f" (up to {self.limit})" if self.limit else "")
+            + "; Ctrl-C / stop ends it"
+        )
+
+    def close(self) -> None:
+        key, self.key = self.key, None
+        if key is not None:
+            remove_observer(key, self)
+
+    def admit(self, call: Call) -> tuple:
+        """(index, filter error) for a call to show, or (None, None). Call ``shown(index)`` after."""
+        if self.finished is not None:
+            return None, None
+        show, error = self.filter.check(call_names(call))
+        if not show:
+            return None, None
+        with self._count_lock:
+            if self.limit is not None and self.count >= self.limit:
+                return None, None
+            self.count += 1
+            return self.count, error
+
+    def shown(self, index: int) -> None:
+        if self.limit is not None and index >= self.limit:
+            self.finish("limit")
