@@ -5,6 +5,7 @@ do a little CPU work, and one thread waiting on a queue, so `stack`, `getglobal`
 `console` all have something to show.
 """
 
+import json
 import os
 import queue
 import random
@@ -34,16 +35,25 @@ def price(order):
     return total
 
 
+def process(order_id):
+    order = ORDERS[order_id]
+    if order_id in CACHE:
+        CACHE["hits"] += 1
+    else:
+        CACHE["misses"] += 1
+        CACHE[order_id] = price(order)
+    if order.amount > 95:
+        raise ValueError(f"order {order_id}: amount {order.amount} needs approval")
+    order.status = "done"
+    return json.dumps({"id": order_id, "total": CACHE[order_id]})
+
+
 def worker():
     while True:
-        order_id = inbox.get()
-        order = ORDERS[order_id]
-        if order_id in CACHE:
-            CACHE["hits"] += 1
-        else:
-            CACHE["misses"] += 1
-            CACHE[order_id] = price(order)
-        order.status = "done"
+        try:
+            process(inbox.get())
+        except ValueError:
+            pass
 
 
 def producer():
