@@ -77,7 +77,7 @@ def _builtin_node(function) -> Node:
 class CallTree:
     """The profile function of one traced call, and the tree it builds."""
 
-    def __init__(self, root_frame_id: int | None, interval_s: float, depth: int | None):
+    def __init__(self, root_frame_id: int | None, interval_s: float, depth: int | None, is_async: bool = False):
         self.interval = interval_s
         self.depth = depth
         self.root: Node | None = None
@@ -86,6 +86,7 @@ class CallTree:
         self.nodes = 0
         self.cut = False
         self.suspended_at: float | None = None
+        self.is_async = is_async  # only a coroutine's frame comes back after returning
 
     def _push(self, frame_key, node: Node | None) -> None:
         if node is not None:
@@ -119,7 +120,7 @@ class CallTree:
                         self.root = _code_node(frame)
                         self.root_frame = id(frame)
                         self.stack.append((id(frame), self.root))
-                    elif self.root is not None and id(frame) == self.root_frame:  # a coroutine resumed
+                    elif self.is_async and self.root is not None and id(frame) == self.root_frame:  # resumed
                         now = time.perf_counter()
                         if self.suspended_at is not None:
                             waited = Node("[await]", self.root.file, self.root.line)
@@ -169,34 +170,27 @@ class TraceStream(ObservingStream):
             if sys.getprofile() is not None:
                 self.skipped_busy += 1  # someone else profiles this thread: leave it alone
             return
-        # Under sys.monitoring the observed frame is already running: it is the caller of our callback chain.
-        root = None
-        frame = None
-        if sys.version_info >= (3, 12):
-            frame = sys._getframe(1)
-            while frame is not None and frame.f_code is not self.site.code:
-                frame = frame.f_back
-            root = id(frame) if frame is not None else None
-        tree = CallTree(root, self.interval_s, self.depth)
-        if root is not None and frame is not None:
-            tree.root = _code_node(frame)
-            tree.root.start = time.perf_counter()
-            tree.stack.append((root, tree.root))
-        call.state["trace"] = tree
+        # the next 'call' event on this thread is the observed call
+        tree = CallTree(None, self.interval_s, self.depth, self.site.is_async)
+        call.state = {"trace": tree}
         sys.setprofile(tree)
 
     def exit(self, call: Call) -> None:
-        tree = call.state.pop("trace", None)
+        tree: CallTree | None = call.state.pop("trace", None) if call.state else None
         if tree is None:
             return
-        if sys.getprofile() is tree:
+        active = sys.getprofile()
+        if active is tree:
             sys.setprofile(None)
+        self.report(call, tree)
+
+    def report(self, call: Call, tree: CallTree) -> None:
         if tree.root is None or call.cost_ms < self.entrance_ms:
             return
         index, _ = self.admit(call)
         if index is None:
             return
-        while tree.stack:  # frames still open (the root under sys.monitoring): close them
+        while tree.stack:  # frames left open (a profile event we did not see): close them
             if len(tree.stack) == 1:
                 tree.root.cost += time.perf_counter() - tree.root.start
                 tree.stack.pop()
@@ -210,7 +204,7 @@ class TraceStream(ObservingStream):
             "method": self.site.name,
             "thread_id": call.thread_id,
             "thread_name": thread_name(call.thread_id),
-            "time": call.started,
+            "time": call.start_time(),
             "cost_ms": round(call.cost_ms, 6),
             "root": root,
         }

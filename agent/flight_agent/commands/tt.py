@@ -48,7 +48,7 @@ class Record:
     def __init__(self, index: int, site: Site, call: Call, replay_of: int | None = None):
         self.index = index
         self.site = site
-        self.time = call.started
+        self.time = call.start_time()
         self.cost_ms = call.cost_ms
         self.thread_id = call.thread_id
         self.thread_name = thread_name(call.thread_id)

@@ -8,8 +8,8 @@ count. Values are rendered on the calling thread, at return, like every value (r
 
 from __future__ import annotations
 
-from ..expressions import ExpressionError, compile_expression, evaluate
-from ..hooks.observing import ObservingStream, call_names, exception_info, thread_name
+from ..expressions import CallExpression, ExpressionError, compile_expression
+from ..hooks.observing import ObservingStream, call_values, exception_info, thread_name
 from ..hooks.probe import Call
 from ..render import RenderOptions, render_value
 from ..streams import Stream
@@ -20,17 +20,17 @@ DEFAULT_EXPAND = 1
 
 
 def split_expressions(text: str) -> list:
-    """'args, kwargs' -> [('args', code), ('kwargs', code)]; '(a, b)' stays one expression."""
+    """'args, kwargs' -> [CallExpression('args'), CallExpression('kwargs')]; '(a, b)' stays one."""
     import ast
 
-    code = compile_expression(text)  # raises ExpressionError on bad syntax
-    tree = ast.parse(text.strip(), mode="eval")
-    body = tree.body
-    if isinstance(body, ast.Tuple) and not text.strip().startswith("("):
-        parts = [ast.get_source_segment(text.strip(), element) or "" for element in body.elts]
+    compile_expression(text)  # raises ExpressionError on bad syntax
+    text = text.strip()
+    body = ast.parse(text, mode="eval").body
+    if isinstance(body, ast.Tuple) and not text.startswith("("):
+        parts = [ast.get_source_segment(text, element) or "" for element in body.elts]
         if all(parts):
-            return [(part, compile_expression(part)) for part in parts]
-    return [(text.strip(), code)]
+            return [CallExpression(part) for part in parts]
+    return [CallExpression(text)]
 
 
 class WatchStream(ObservingStream):
@@ -49,20 +49,20 @@ class WatchStream(ObservingStream):
         index, filter_error = self.admit(call)
         if index is None:
             return
-        names = call_names(call)
+        arguments = call_values(call)
         values = []
-        for text, code in self.expressions:
+        for expression in self.expressions:
             try:
-                values.append({"expr": text, "value": render_value(evaluate(text, names, code), self.options)})
+                values.append({"expr": expression.text, "value": render_value(expression(*arguments), self.options)})
             except ExpressionError as e:
-                values.append({"expr": text, "error": {"type": e.error_type, "message": e.error_message}})
+                values.append({"expr": expression.text, "error": {"type": e.error_type, "message": e.error_message}})
         record = {
             "kind": "watch",
             "index": index,
             "method": self.site.name,
             "thread_id": call.thread_id,
             "thread_name": thread_name(call.thread_id),
-            "time": call.started,
+            "time": call.start_time(),
             "cost_ms": round(call.cost_ms, 6),
             "exception": exception_info(call.exception),
             "values": values,

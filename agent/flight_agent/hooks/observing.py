@@ -10,22 +10,20 @@ from __future__ import annotations
 import _thread
 import sys
 
-from ..expressions import ExpressionError, compile_expression, evaluate
+from ..expressions import CALL_NAMES, CallExpression, ExpressionError
 from ..streams import Stream
 from .locate import locate
 from .probe import Call, Observer, add_observer, remove_observer
 
 
+def call_values(call: Call) -> tuple:
+    """The values of CALL_NAMES (target, args, kwargs, return_obj, cost, exception) for a call."""
+    return (call.target, call.args, call.kwargs, call.return_value, call.cost_ms, call.exception)
+
+
 def call_names(call: Call) -> dict:
-    """The names expressions see."""
-    return {
-        "target": call.target,
-        "args": call.args,
-        "kwargs": call.kwargs,
-        "return_obj": call.return_value,
-        "cost": call.cost_ms,
-        "exception": call.exception,
-    }
+    """The names expressions see, as a dict."""
+    return dict(zip(CALL_NAMES, call_values(call)))
 
 
 def thread_name(ident: int) -> str | None:
@@ -51,14 +49,14 @@ class CallFilter:
 
     def __init__(self, text: str | None):
         self.text = text
-        self.code = compile_expression(text) if text else None
+        self.expression = CallExpression(text) if text else None
 
-    def check(self, names: dict) -> tuple:
+    def check(self, call: Call) -> tuple:
         """(show?, error dict or None)"""
-        if self.code is None or self.text is None:
+        if self.expression is None:
             return True, None
         try:
-            return bool(evaluate(self.text, names, self.code)), None
+            return bool(self.expression(*call_values(call))), None
         except ExpressionError as e:
             return True, {"type": e.error_type, "message": e.error_message, "expr": self.text}
 
@@ -97,7 +95,7 @@ class ObservingStream(Stream, Observer):
         """(index, filter error) for a call to show, or (None, None). Call ``shown(index)`` after."""
         if self.finished is not None:
             return None, None
-        show, error = self.filter.check(call_names(call))
+        show, error = self.filter.check(call)
         if not show:
             return None, None
         with self._count_lock:

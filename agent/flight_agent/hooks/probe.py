@@ -1,14 +1,14 @@
 """The hook on an observed function, and the Call each observer sees.
 
-Two mechanisms, chosen by the interpreter:
+The function's ``__code__`` is swapped for a small wrapper with the same free variables, so every
+reference to the function object (callbacks, route tables, decorators) calls through it; the
+wrapper reaches the probe through one of its own constants (put there after compiling), never
+through the target's module globals. Removal puts the original code object back. For ``-nm`` the
+outer function's code gets a wrapper in place of the nested function's code constant.
 
-- CPython 3.12+: ``sys.monitoring`` local events (PY_START / PY_RETURN on the observed code object,
-  PY_UNWIND while any probe exists). Every function object made from the code is observed, other
-  code runs untouched, and removal is turning the events off.
-- CPython 3.9-3.11: the function's ``__code__`` is swapped for a small wrapper with the same free
-  variables, so every reference to the function object (callbacks, route tables, decorators)
-  calls through it. The wrapper reaches the probe through one of its own constants (a tuple we
-  put there), never through the target's module globals. Removal puts the original code back.
+Why not ``sys.monitoring`` on 3.12+: measured on this project's observers (docs/benchmarks.md),
+its two Python-level callbacks plus reading the arguments from ``frame.f_locals`` cost about
+0.7 us more per call than the wrapper, and one mechanism on every version is simpler.
 
 Observers must not raise: their errors are caught here, so nothing reaches the target's code
 except the target's own return value or exception.
@@ -23,7 +23,6 @@ import types
 
 from .locate import Site
 
-USE_MONITORING = sys.version_info >= (3, 12)
 _PLACEHOLDER = "__flight_probe_invoke__"
 _lock = _thread.allocate_lock()
 _probes: dict = {}  # code object -> Probe
@@ -35,27 +34,31 @@ class Call:
     __slots__ = (
         "site",
         "thread_id",
-        "started",
         "target",
         "args",
         "kwargs",
         "return_value",
         "exception",
         "cost_ms",
+        "start",
         "state",
     )
 
     def __init__(self, site: Site, target, args: tuple, kwargs: dict):
         self.site = site
         self.thread_id = _thread.get_ident()
-        self.started = time.time()
         self.target = target
         self.args = args
         self.kwargs = kwargs
         self.return_value = None
         self.exception: BaseException | None = None
         self.cost_ms = 0.0
-        self.state: dict = {}  # per-observer scratch space (trace keeps its tree here)
+        self.start = 0.0  # perf_counter at the start
+        self.state: dict | None = None  # per-observer scratch space (trace keeps its tree here)
+
+    def start_time(self) -> float:
+        """Wall-clock start, for records: derived at the end, so the hot path needs no time.time()."""
+        return time.time() - self.cost_ms / 1000.0
 
 
 class Observer:
@@ -101,13 +104,21 @@ class Probe:
         self.code = site.code
         self.observers: tuple = ()
         self.enter_observers: tuple = ()
-        self.active: dict = {}  # frame id -> Call (monitoring backend)
         self.wrapper_code: types.CodeType | None = None
 
-    def _notify(self, method: str, observers: tuple, call: Call) -> None:
+    @staticmethod
+    def _enter(observers: tuple, call: Call) -> None:
         for observer in observers:
             try:
-                getattr(observer, method)(call)
+                observer.enter(call)
+            except Exception:
+                pass  # an observer's failure never reaches the target
+
+    @staticmethod
+    def _exit(observers: tuple, call: Call) -> None:
+        for observer in observers:
+            try:
+                observer.exit(call)
             except Exception:
                 pass  # an observer's failure never reaches the target
 
@@ -166,7 +177,7 @@ class Probe:
         target, args = _split_target(self.site, args)
         call = Call(self.site, target, args, kwargs)
         if self.enter_observers:
-            self._notify("enter", self.enter_observers, call)
+            self._enter(self.enter_observers, call)
         return call
 
     def invoke(self, args: tuple, kwargs: dict):
@@ -189,7 +200,7 @@ class Probe:
             raise
         finally:
             call.cost_ms = (time.perf_counter() - start) * 1000.0
-            self._notify("exit", observers, call)
+            self._exit(observers, call)
 
     async def call_observed_async(self, function, args: tuple, kwargs: dict):
         observers = self.observers
@@ -205,38 +216,7 @@ class Probe:
             raise
         finally:
             call.cost_ms = (time.perf_counter() - start) * 1000.0
-            self._notify("exit", observers, call)
-
-    # -- 3.12+: sys.monitoring ----------------------------------------------------------------
-    def on_start(self, frame) -> None:
-        code = self.code
-        names = code.co_varnames
-        local = frame.f_locals
-        n = code.co_argcount
-        positional = tuple(local[name] for name in names[:n] if name in local)
-        kwonly = names[n : n + code.co_kwonlyargcount]
-        kwargs = {name: local[name] for name in kwonly if name in local}
-        index = n + code.co_kwonlyargcount
-        if code.co_flags & 0x04:  # *args
-            positional += tuple(local.get(names[index], ()))
-            index += 1
-        if code.co_flags & 0x08:  # **kwargs
-            kwargs.update(local.get(names[index], {}))
-        target, args = _split_target(self.site, positional)
-        call = Call(self.site, target, args, kwargs)
-        if self.enter_observers:
-            self._notify("enter", self.enter_observers, call)
-        call.state["start"] = time.perf_counter()
-        self.active[id(frame)] = call
-
-    def on_end(self, frame, value, exception) -> None:
-        call = self.active.pop(id(frame), None)
-        if call is None:
-            return  # the call started before we were installed
-        call.cost_ms = (time.perf_counter() - call.state.pop("start")) * 1000.0
-        call.return_value = value
-        call.exception = exception
-        self._notify("exit", self.observers, call)
+            self._exit(observers, call)
 
 
 def _wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
@@ -327,68 +307,7 @@ def _nested_wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
     return inner.replace(co_consts=consts)
 
 
-# -- the registry, and sys.monitoring's tool --------------------------------------------------
-
-_tool_id = None
-
-
-def _monitoring_start(probe: Probe) -> None:
-    global _tool_id
-    mon = sys.monitoring  # type: ignore[attr-defined]
-    if _tool_id is None:
-        for candidate in (3, 4, 1, 2, 0, 5):
-            if mon.get_tool(candidate) is None:
-                mon.use_tool_id(candidate, "jupyterlab-flight")
-                _tool_id = candidate
-                break
-        else:
-            raise RuntimeError("all sys.monitoring tool ids are in use by other tools")
-        events = mon.events
-        mon.register_callback(_tool_id, events.PY_START, _on_start)
-        mon.register_callback(_tool_id, events.PY_RETURN, _on_return)
-        mon.register_callback(_tool_id, events.PY_UNWIND, _on_unwind)
-        mon.set_events(_tool_id, events.PY_UNWIND)  # PY_UNWIND cannot be set locally
-    mon.set_local_events(_tool_id, probe.code, mon.events.PY_START | mon.events.PY_RETURN)
-
-
-def _monitoring_stop(probe: Probe) -> None:
-    global _tool_id
-    mon = sys.monitoring  # type: ignore[attr-defined]
-    mon.set_local_events(_tool_id, probe.code, 0)
-    if not _probes:
-        events = mon.events
-        mon.set_events(_tool_id, 0)
-        for event in (events.PY_START, events.PY_RETURN, events.PY_UNWIND):
-            mon.register_callback(_tool_id, event, None)
-        mon.free_tool_id(_tool_id)
-        _tool_id = None
-
-
-def _on_start(code, offset):
-    probe = _probes.get(code)
-    if probe is not None:
-        try:
-            probe.on_start(sys._getframe(1))
-        except Exception:
-            pass
-
-
-def _on_return(code, offset, value):
-    probe = _probes.get(code)
-    if probe is not None:
-        try:
-            probe.on_end(sys._getframe(1), value, None)
-        except Exception:
-            pass
-
-
-def _on_unwind(code, offset, exception):
-    probe = _probes.get(code)
-    if probe is not None:
-        try:
-            probe.on_end(sys._getframe(1), None, exception)
-        except Exception:
-            pass
+# -- the registry --------------------------------------------------
 
 
 def _key(code: types.CodeType) -> types.CodeType:
@@ -407,15 +326,11 @@ def add_observer(site: Site, observer: Observer) -> types.CodeType:
         if probe is None:
             probe = Probe(site)
             probe.set_observers((observer,))
-            if USE_MONITORING:
-                _probes[site.code] = probe
-                _monitoring_start(probe)
-            elif site.func is None:
+            if site.func is None:
                 probe.install_nested_wrapper()
-                _probes[site.code] = probe
             else:
                 probe.install_wrapper()
-                _probes[site.code] = probe
+            _probes[site.code] = probe
             return site.code
         probe.set_observers(probe.observers + (observer,))
         return key
@@ -430,10 +345,7 @@ def remove_observer(key: types.CodeType, observer: Observer) -> None:
         if probe.observers:
             return
         del _probes[key]
-        if USE_MONITORING:
-            _monitoring_stop(probe)
-        else:
-            probe.remove_wrapper()
+        probe.remove_wrapper()
 
 
 def active_sites() -> list:
