@@ -176,11 +176,10 @@ class TraceStream(ObservingStream):
         sys.setprofile(tree)
 
     def exit(self, call: Call) -> None:
-        tree: CallTree | None = call.state.pop("trace", None) if call.state else None
-        if tree is None:
-            return
-        active = sys.getprofile()
-        if active is tree:
+        if not call.state or "trace" not in call.state:
+            return  # not traced (another profiler was active)
+        tree: CallTree = call.state.pop("trace")
+        if sys.getprofile() is tree:
             sys.setprofile(None)
         self.report(call, tree)
 
