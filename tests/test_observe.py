@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 from conftest import flight_json
 from test_watch import end_reason, events, untouched
@@ -116,3 +117,12 @@ def test_watch_and_trace_on_one_method_at_once(observed):
     watched = [json.loads(line) for line in out.splitlines()]
     assert len(events(watched)) > 20 and end_reason(watched) == "timeout"
     assert untouched(observed)["checks"]["errors"] == 0
+
+
+def test_trace_stopped_while_a_traced_call_runs_leaves_no_profiler(observed):
+    # slow() takes 0.4 s: the stream ends (timeout) while a traced call is in flight
+    rc, records = flight_json(observed.pid, "trace __main__ slow -n 100", "--timeout", "0.2")
+    assert rc == 0 and end_reason(records) == "timeout"
+    time.sleep(1.0)  # the in-flight call returns; the next ones run untraced
+    report = untouched(observed)
+    assert report["profile_left"] is False and report["checks"]["errors"] == 0

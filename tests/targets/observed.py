@@ -73,6 +73,20 @@ async def fetch(delay):
     return delay * 2
 
 
+def slow():
+    time.sleep(0.4)
+    return "done"
+
+
+def slow_worker():
+    while True:
+        slow()
+        STATE["profile_left"] = sys.getprofile() is not None  # what a trace must not leave behind
+
+
+STATE = {"profile_left": False}
+
+
 def expect(value, wanted):
     CHECKS["calls"] += 1
     if value != wanted:
@@ -136,6 +150,7 @@ def report():
             "codes_original": all(CURRENT[k]() is ORIGINAL_CODES[k] for k in ORIGINAL_CODES),
             "monitoring_tools": [i for i in range(6) if monitoring is not None and monitoring.get_tool(i)],
             "globals_same": sorted(globals()) == global_names,
+            "profile_left": STATE["profile_left"],
             "flight_modules": sorted(m for m in sys.modules if m.startswith("flight_agent")),
             "tasks": len(os.listdir("/proc/self/task")),
         }
@@ -147,6 +162,7 @@ def report():
 
 threading.Thread(target=worker, name="worker", daemon=True).start()
 threading.Thread(target=async_worker, name="loop", daemon=True).start()
+threading.Thread(target=slow_worker, name="slow", daemon=True).start()
 threading.Thread(target=report, name="reporter", daemon=True).start()
 print("READY", flush=True)
 while True:

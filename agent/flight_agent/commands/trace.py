@@ -77,7 +77,9 @@ def _builtin_node(function) -> Node:
 class CallTree:
     """The profile function of one traced call, and the tree it builds."""
 
-    def __init__(self, root_frame_id: int | None, interval_s: float, depth: int | None, is_async: bool = False):
+    def __init__(
+        self, root_frame_id: int | None, interval_s: float, depth: int | None, is_async: bool = False, owner=None
+    ):
         self.interval = interval_s
         self.depth = depth
         self.root: Node | None = None
@@ -87,6 +89,7 @@ class CallTree:
         self.cut = False
         self.suspended_at: float | None = None
         self.is_async = is_async  # only a coroutine's frame comes back after returning
+        self.owner = owner  # the TraceStream: once it is closed, this profile function removes itself
 
     def _push(self, frame_key, node: Node | None) -> None:
         if node is not None:
@@ -113,6 +116,9 @@ class CallTree:
             parent.folded_cost += node.cost
 
     def __call__(self, frame, event, arg):
+        if self.owner is not None and self.owner.key is None:
+            sys.setprofile(None)  # the trace ended while this call ran: leave nothing behind
+            return
         try:
             if event == "call":
                 if not self.stack:
@@ -171,7 +177,7 @@ class TraceStream(ObservingStream):
                 self.skipped_busy += 1  # someone else profiles this thread: leave it alone
             return
         # the next 'call' event on this thread is the observed call
-        tree = CallTree(None, self.interval_s, self.depth, self.site.is_async)
+        tree = CallTree(None, self.interval_s, self.depth, self.site.is_async, owner=self)
         call.state = {"trace": tree}
         sys.setprofile(tree)
 

@@ -104,6 +104,9 @@ class Probe:
         self.code = site.code
         self.observers: tuple = ()
         self.enter_observers: tuple = ()
+        # Both lists in one tuple, replaced at once: a call reads them together, so an observer
+        # that saw a call's enter always sees its exit (trace's profile function depends on it).
+        self.snapshot: tuple = ((), ())
         self.wrapper_code: types.CodeType | None = None
 
     @staticmethod
@@ -125,6 +128,7 @@ class Probe:
     def set_observers(self, observers: tuple) -> None:
         self.observers = observers
         self.enter_observers = tuple(o for o in observers if o.wants_enter)
+        self.snapshot = (observers, self.enter_observers)
 
     # -- 3.9-3.11: wrapper ---------------------------------------------------------------------
     def install_wrapper(self) -> None:
@@ -172,12 +176,12 @@ class Probe:
     async def invoke_nested_async(self, args: tuple, kwargs: dict, cells):
         return await self.call_observed_async(self._nested_function(cells), args, kwargs)
 
-    def _begin(self, args: tuple, kwargs: dict) -> Call:
+    def _begin(self, args: tuple, kwargs: dict, entering: tuple) -> Call:
         args, kwargs = _normalize(self.code, args, kwargs)
         target, args = _split_target(self.site, args)
         call = Call(self.site, target, args, kwargs)
-        if self.enter_observers:
-            self._enter(self.enter_observers, call)
+        if entering:
+            self._enter(entering, call)
         return call
 
     def invoke(self, args: tuple, kwargs: dict):
@@ -187,10 +191,10 @@ class Probe:
         return await self.call_observed_async(self.original_function, args, kwargs)
 
     def call_observed(self, function, args: tuple, kwargs: dict):
-        observers = self.observers
+        observers, entering = self.snapshot
         if not observers:
             return function(*args, **kwargs)
-        call = self._begin(args, kwargs)
+        call = self._begin(args, kwargs, entering)
         start = time.perf_counter()
         try:
             call.return_value = function(*args, **kwargs)
@@ -203,10 +207,10 @@ class Probe:
             self._exit(observers, call)
 
     async def call_observed_async(self, function, args: tuple, kwargs: dict):
-        observers = self.observers
+        observers, entering = self.snapshot
         if not observers:
             return await function(*args, **kwargs)
-        call = self._begin(args, kwargs)
+        call = self._begin(args, kwargs, entering)
         start = time.perf_counter()
         try:
             call.return_value = await function(*args, **kwargs)
