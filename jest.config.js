@@ -4,6 +4,7 @@ const esModules = [
   '@codemirror',
   '@jupyter/ydoc',
   '@jupyterlab/',
+  'd3-flame-graph',
   'lib0',
   'nanoid',
   'vscode-ws-jsonrpc',
@@ -17,6 +18,11 @@ const baseConfig = jestJupyterLab(__dirname);
 module.exports = {
   ...baseConfig,
   automock: false,
+  moduleNameMapper: {
+    ...baseConfig.moduleNameMapper,
+    // d3 v3 packages resolve to their .mjs under jest; their UMD builds need no transform
+    '^d3-selection$': '<rootDir>/node_modules/d3-selection/dist/d3-selection.js'
+  },
   collectCoverageFrom: [
     'src/**/*.{ts,tsx}',
     '!src/**/*.d.ts',

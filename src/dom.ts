@@ -79,3 +79,56 @@ export function formatBytes(n: number | null | undefined): string {
 export function str(s: unknown): string {
   return s === null || s === undefined ? '' : String(s);
 }
+
+/**
+ * A duration in milliseconds, with a precision that suits its size ('' when missing).
+ */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || typeof ms !== 'number' || isNaN(ms)) {
+    return '';
+  }
+  const a = Math.abs(ms);
+  if (a >= 100) {
+    return ms.toFixed(1);
+  }
+  if (a >= 1) {
+    return ms.toFixed(2);
+  }
+  if (a >= 0.01) {
+    return ms.toFixed(3);
+  }
+  return ms === 0 ? '0' : ms.toFixed(4);
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/**
+ * A time of day (local) with milliseconds, from epoch seconds ('' when missing).
+ */
+export function formatTime(epochSeconds: number | null | undefined): string {
+  if (
+    epochSeconds === null ||
+    epochSeconds === undefined ||
+    typeof epochSeconds !== 'number' ||
+    isNaN(epochSeconds)
+  ) {
+    return '';
+  }
+  const d = new Date(epochSeconds * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/**
+ * A date and time (local), for tooltips ('' when missing).
+ */
+export function formatDateTime(
+  epochSeconds: number | null | undefined
+): string {
+  if (typeof epochSeconds !== 'number' || isNaN(epochSeconds)) {
+    return '';
+  }
+  const d = new Date(epochSeconds * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatTime(epochSeconds)}`;
+}

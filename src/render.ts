@@ -1,5 +1,6 @@
 /**
- * Records -> views. The MIME renderer and the sidebar both use `renderRecord`.
+ * Records -> views. The MIME renderer and the sidebar both use `appendRecord` (`renderRecord`
+ * for one record).
  */
 import { el, str } from './dom';
 import { IPayload, IRecord, MIME_TYPE } from './types';
@@ -16,6 +17,16 @@ import {
   renderValue
 } from './views/records';
 import { renderStack } from './views/stack';
+import {
+  IRecordGroup,
+  monitorGroup,
+  renderEnd,
+  renderTtDetail,
+  renderTtList,
+  ttGroup,
+  watchGroup
+} from './views/streams';
+import { renderTrace } from './views/trace';
 
 /**
  * A view of one record kind.
@@ -35,14 +46,67 @@ export const VIEWS: { [kind: string]: RecordView } = {
   message: renderMessage,
   error: renderError,
   processes: renderProcesses,
-  sessions: renderSessions
+  sessions: renderSessions,
+  trace: renderTrace,
+  tt_list: renderTtList,
+  tt_detail: renderTtDetail,
+  end: renderEnd
 };
+
+/**
+ * A view that shows consecutive records of one kind together (one table, one chart).
+ */
+export type GroupView = (first: IRecord) => IRecordGroup;
+
+/**
+ * The kinds whose consecutive records are shown as one view.
+ */
+export const GROUPS: { [kind: string]: GroupView } = {
+  watch: watchGroup,
+  tt_record: ttGroup,
+  monitor: monitorGroup
+};
+
+const groups = new WeakMap<Element, { kind: string; group: IRecordGroup }>();
+
+function kindOf(record: IRecord): string {
+  return record && typeof record === 'object' ? str(record.kind) : '';
+}
+
+function failed(kind: string, reason: unknown): HTMLElement {
+  return el('div', { className: 'jp-flight-error' }, [
+    el('span', {
+      className: 'jp-flight-error-title',
+      text: `cannot show this ${kind} record: ${String(reason)}`
+    })
+  ]);
+}
+
+function wrap(kind: string, node: HTMLElement): HTMLElement {
+  const wrapper = el('div', {
+    className: `jp-flight-record jp-flight-kind-${kind.replace(/[^a-z0-9_-]/gi, '')}`,
+    attrs: { 'data-kind': kind }
+  });
+  wrapper.appendChild(node);
+  return wrapper;
+}
 
 /**
  * Renders one record; a view that throws is shown as an error, never breaks the output.
  */
 export function renderRecord(record: IRecord): HTMLElement {
-  const kind = record && typeof record === 'object' ? str(record.kind) : '';
+  const kind = kindOf(record);
+  if (Object.prototype.hasOwnProperty.call(GROUPS, kind)) {
+    try {
+      const group = GROUPS[kind](record);
+      const wrapper = wrap(kind, group.node);
+      wrapper.classList.add('jp-flight-group');
+      groups.set(wrapper, { kind, group });
+      return wrapper;
+    } catch (reason) {
+      return wrap(kind, failed(kind, reason));
+    }
+  }
   const view = Object.prototype.hasOwnProperty.call(VIEWS, kind)
     ? VIEWS[kind]
     : renderUnknown;
@@ -50,19 +114,58 @@ export function renderRecord(record: IRecord): HTMLElement {
   try {
     node = view(record);
   } catch (reason) {
-    node = el('div', { className: 'jp-flight-error' }, [
-      el('span', {
-        className: 'jp-flight-error-title',
-        text: `cannot show this ${kind} record: ${String(reason)}`
-      })
-    ]);
+    node = failed(kind, reason);
   }
-  const wrapper = el('div', {
-    className: `jp-flight-record jp-flight-kind-${kind.replace(/[^a-z0-9_-]/gi, '')}`,
-    attrs: { 'data-kind': kind }
-  });
-  wrapper.appendChild(node);
-  return wrapper;
+  return wrap(kind, node);
+}
+
+/**
+ * Appends a record to `container`: to the view of the records before it when they are of the
+ * same streamed kind (one table for a whole `watch`), as a view of its own otherwise.
+ * Returns the record's view.
+ */
+export function appendRecord(
+  container: HTMLElement,
+  record: IRecord
+): HTMLElement {
+  const kind = kindOf(record);
+  const last = container.lastElementChild;
+  const current = last ? groups.get(last) : undefined;
+  if (current && current.kind === kind) {
+    try {
+      current.group.add(record);
+      return last as HTMLElement;
+    } catch (reason) {
+      const node = wrap(kind, failed(kind, reason));
+      container.appendChild(node);
+      return node;
+    }
+  }
+  const node = renderRecord(record);
+  container.appendChild(node);
+  return node;
+}
+
+/**
+ * How many records a view made by `renderRecord` / `appendRecord` shows.
+ */
+export function recordCount(view: Element): number {
+  const entry = groups.get(view);
+  return entry ? entry.group.size : 1;
+}
+
+/**
+ * Drops the oldest record of a view: a row of a grouped view, or the whole view. Returns whether
+ * the view is gone.
+ */
+export function dropOldestRecord(view: Element): boolean {
+  const entry = groups.get(view);
+  if (entry && entry.group.size > 1) {
+    entry.group.shift(1);
+    return false;
+  }
+  view.remove();
+  return true;
 }
 
 /**
@@ -109,7 +212,7 @@ export function renderPayload(payload: IPayload): HTMLElement {
     );
   }
   for (const record of payload.records) {
-    root.appendChild(renderRecord(record));
+    appendRecord(root, record);
   }
   if (payload.cut) {
     root.appendChild(

@@ -6,7 +6,7 @@ import { Widget } from '@lumino/widgets';
 import * as api from './api';
 import { CommandHistory, completeCommand } from './commands';
 import { el, formatBytes, str } from './dom';
-import { renderRecord } from './render';
+import { appendRecord, dropOldestRecord } from './render';
 import { IProcess, IRecord, ISession, MIME_TYPE } from './types';
 import { processBadges } from './views/records';
 
@@ -565,7 +565,8 @@ export class FlightPanel extends Widget {
   }
 
   private _appendRecord(entry: HTMLElement, record: IRecord): void {
-    entry.appendChild(renderRecord(record));
+    // consecutive watch / tt / monitor records grow one table (and chart)
+    appendRecord(entry, record);
     this._recordCount++;
     this._trimOutput();
   }
@@ -579,7 +580,7 @@ export class FlightPanel extends Widget {
         break;
       }
       const entry = oldest.parentElement;
-      oldest.remove();
+      dropOldestRecord(oldest);
       this._recordCount--;
       if (
         entry &&

@@ -114,3 +114,94 @@ export interface ISession {
   python?: string | null;
   executable?: string | null;
 }
+
+/**
+ * An exception as streams report it.
+ */
+export interface IException {
+  type: string;
+  message?: string | null;
+  traceback?: string | null;
+}
+
+/**
+ * One expression of a `watch` record: its value tree, or the error it raised.
+ */
+export interface IWatchValue {
+  expr: string;
+  value?: IValueNode;
+  error?: { type: string; message?: string | null };
+}
+
+/**
+ * A `watch` record: one observed call.
+ */
+export interface IWatchRecord extends IRecord {
+  index: number;
+  method: string;
+  thread_id?: number | null;
+  thread_name?: string | null;
+  time: number;
+  cost_ms: number;
+  exception: IException | null;
+  values: IWatchValue[];
+  filter_error?: { expr: string; type: string; message?: string | null };
+}
+
+/**
+ * A `monitor` record: one cycle of a method's statistics.
+ */
+export interface IMonitorRecord extends IRecord {
+  method: string;
+  cycle: number;
+  start: number;
+  end: number;
+  calls: number;
+  successes: number;
+  failures: number;
+  avg_ms: number | null;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  max_ms: number | null;
+}
+
+/**
+ * A call node of a `trace` record.
+ */
+export interface ICallNode {
+  function: string;
+  file?: string | null;
+  line?: number | null;
+  cost_ms: number;
+  children?: ICallNode[];
+  builtin?: boolean;
+  await?: boolean;
+  folded?: { count: number; cost_ms: number } | null;
+}
+
+/**
+ * A `trace` record: one observed call as a call tree.
+ */
+export interface ITraceRecord extends IRecord {
+  index: number;
+  method: string;
+  thread_id?: number | null;
+  thread_name?: string | null;
+  time: number;
+  cost_ms: number;
+  root: ICallNode;
+}
+
+/**
+ * A `tt_record` record (and a row of `tt_list`).
+ */
+export interface ITtRecord extends IRecord {
+  index: number;
+  method: string;
+  time: number;
+  cost_ms: number;
+  thread_name?: string | null;
+  is_return?: boolean;
+  is_exception?: boolean;
+  exception?: IException | null;
+}

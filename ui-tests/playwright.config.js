@@ -10,6 +10,7 @@ const port = process.env.FLIGHT_UI_PORT || '8899';
 
 module.exports = {
   ...baseConfig,
+  testDir: './tests',
   reporter: [['list']],
   workers: 1,
   retries: 0,

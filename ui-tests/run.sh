@@ -47,6 +47,10 @@ done
 
 status=0
 (cd ui-tests && jlpm playwright test "$@") || status=$?
+# the WebSocket API from a node `ws` client, against the same server and target (whole runs only)
+if [ $# -eq 0 ]; then
+  node --test ui-tests/ws/stream.test.mjs || status=$?
+fi
 if [ $status -ne 0 ]; then
   echo "--- JupyterLab log (last 60 lines) ---"; tail -60 "$WORK/jupyter.log"
 fi

@@ -24,6 +24,7 @@ NODE_BUDGET = 20000
 NODE_BUDGET_VERBOSE = 200000
 
 _SCALARS = (int, float, complex, bool, type(None), str, bytes, bytearray)
+_LEAVES = _SCALARS + (BaseException,)  # an exception reads best as its repr: ValueError('thirteen')
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
@@ -86,7 +87,7 @@ class _Renderer:
             self.cut = True
             return {"type": type_name(obj), "omitted": 1}
         t = type(obj)
-        if issubclass(t, _SCALARS) or depth >= self.options.depth or id(obj) in seen:
+        if issubclass(t, _LEAVES) or depth >= self.options.depth or id(obj) in seen:
             node = self.leaf(obj)
             if id(obj) in seen and not issubclass(t, _SCALARS):
                 node["cycle"] = True

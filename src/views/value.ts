@@ -255,3 +255,101 @@ export function renderValueTree(
   }
   return root;
 }
+
+/**
+ * A short one-line rendering of a value tree, as Python would print it (`(18, 2)`,
+ * `{'scale': 3}`, `Shop(name='s')`), cut with `…` past `budget` characters.
+ */
+export function inlineValue(node: IValueNode, budget = 120): string {
+  let out = '';
+  let full = false;
+  const put = (s: string) => {
+    if (full) {
+      return;
+    }
+    if (out.length + s.length > budget) {
+      out += s.slice(0, Math.max(0, budget - out.length));
+      full = true;
+    } else {
+      out += s;
+    }
+  };
+  const walk = (n: IValueNode | null | undefined) => {
+    if (full) {
+      return;
+    }
+    if (!n || typeof n !== 'object') {
+      put('?');
+      return;
+    }
+    if (n.omitted !== undefined) {
+      put(`…${n.omitted}`);
+      return;
+    }
+    if (Array.isArray(n.items)) {
+      const t = str(n.type);
+      const [open, close] =
+        t === 'list'
+          ? ['[', ']']
+          : t === 'tuple'
+            ? ['(', ')']
+            : t === 'set' || t === 'frozenset'
+              ? ['{', '}']
+              : [`${t}([`, '])'];
+      if (!n.items.length && (t === 'set' || t === 'frozenset')) {
+        put(`${t}()`);
+        return;
+      }
+      put(open);
+      n.items.forEach((item, i) => {
+        if (i) {
+          put(', ');
+        }
+        walk(item);
+      });
+      if (t === 'tuple' && n.items.length === 1) {
+        put(',');
+      }
+      put(close);
+      return;
+    }
+    if (Array.isArray(n.entries)) {
+      const t = str(n.type);
+      put(t === 'dict' ? '{' : `${t}({`);
+      n.entries.forEach((entry, i) => {
+        if (i) {
+          put(', ');
+        }
+        if (entry && (entry as any).omitted !== undefined) {
+          walk(entry as unknown as IValueNode);
+          return;
+        }
+        walk(entry.key);
+        put(': ');
+        walk(entry.value);
+      });
+      put(t === 'dict' ? '}' : '})');
+      return;
+    }
+    if (Array.isArray(n.attrs)) {
+      const t = str(n.type);
+      put(`${t.slice(t.lastIndexOf('.') + 1)}(`);
+      n.attrs.forEach((attr, i) => {
+        if (i) {
+          put(', ');
+        }
+        if (attr && (attr as any).omitted !== undefined) {
+          walk(attr as unknown as IValueNode);
+          return;
+        }
+        put(`${str(attr.name)}=`);
+        walk(attr.value);
+      });
+      put(')');
+      return;
+    }
+    put(str(n.repr));
+  };
+  walk(node);
+  return full ? `${out}…` : out;
+}

@@ -51,14 +51,7 @@ def _wait_for_agent(target: TargetProcess, token: str, deadline: float) -> Agent
     paths = agent_paths(target.uid, target.pid)
     while time.monotonic() < deadline:
         if os.path.exists(paths["error"]):
-            try:
-                with open(paths["error"]) as f:
-                    detail = json.load(f).get("error", "")
-            except (OSError, ValueError):
-                detail = ""
-            os.unlink(paths["error"])
-            last = detail.strip().splitlines()[-1] if detail.strip() else "unknown error"
-            raise FlightError(f"the agent failed to start in pid {target.pid}: {last}")
+            raise FlightError(f"the agent failed to start in pid {target.pid}: {_boot_error(paths['error'])}")
         if os.path.exists(paths["socket"]):
             try:
                 return AgentClient.connect(target.pid, paths["socket"], token, timeout=2.0)
@@ -74,6 +67,23 @@ def _wait_for_agent(target: TargetProcess, token: str, deadline: float) -> Agent
         f"without releasing it (a long C call?). 'stack --native' still reads it from outside: "
         f"flight_profiler {target.pid} --cmd 'stack --native'"
     )
+
+
+def _boot_error(path: str) -> str:
+    """The last line of the traceback the bootstrap left (it may still be writing it)."""
+    detail = ""
+    for _ in range(50):
+        try:
+            with open(path) as f:
+                detail = json.load(f).get("error", "")
+            break
+        except (OSError, ValueError):
+            time.sleep(0.005)
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    return detail.strip().splitlines()[-1] if detail.strip() else "unknown error (no traceback was left)"
 
 
 def _injection_lock(pid: int) -> tuple:
@@ -128,6 +138,10 @@ def attach(pid: int, timeout: float = ATTACH_TIMEOUT_S) -> AgentClient:
         if client is not None:
             return client
         remove_stale_files(target.uid)
+        try:  # an error left by an earlier attach that gave up waiting is not this one's
+            os.unlink(agent_paths(target.uid, target.pid)["error"])
+        except OSError:
+            pass
         deadline = time.monotonic() + timeout
         token = inject_agent(target)
         return _wait_for_agent(target, token, deadline)

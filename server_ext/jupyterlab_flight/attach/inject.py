@@ -81,8 +81,9 @@ except BaseException:
     import json, os, traceback
     try:
         os.makedirs(RUNTIME, 0o700, exist_ok=True)
-        with open(ERROR_PATH, "w") as _f:
+        with open(ERROR_PATH + ".tmp", "w") as _f:
             json.dump({"error": traceback.format_exc(limit=6)}, _f)
+        os.replace(ERROR_PATH + ".tmp", ERROR_PATH)
     except OSError:
         pass
 """

@@ -1,0 +1,105 @@
+/**
+ * The views the benchmark times, bundled for a static page (webpack.config.js): the same
+ * compiled modules (lib/) that the extension ships.
+ */
+import { renderRecord } from '../../lib/render';
+import { FlameGraphView } from '../../lib/views/flamegraph';
+import { callTreeToFrames } from '../../lib/views/trace';
+
+/**
+ * A deterministic pseudo-random generator (mulberry32).
+ */
+function random(seed) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A profile-like call tree of `n` nodes: stacks 20-60 deep, uneven fan-out, skewed costs.
+ */
+function callTree(n, seed = 42) {
+  const rnd = random(seed);
+  let made = 0;
+  const node = (name, depth) => {
+    made++;
+    return {
+      function: name,
+      file: `/srv/pkg/module_${depth % 17}.py`,
+      line: 1 + Math.floor(rnd() * 900),
+      cost_ms: 0,
+      children: [],
+      builtin: rnd() < 0.1,
+      await: rnd() < 0.02,
+      folded: null
+    };
+  };
+  const root = node('main', 0);
+  // grow by descending random paths from the root, as sampled stacks would
+  while (made < n) {
+    let at = root;
+    let depth = 0;
+    const target = 20 + Math.floor(rnd() * 40);
+    while (depth < target && made < n) {
+      depth++;
+      const kids = at.children;
+      // reuse an existing child most of the time, so the tree is deep and shared near the root
+      if (kids.length && rnd() < 0.85 - 0.4 / depth) {
+        at = kids[Math.floor(Math.pow(rnd(), 2) * kids.length)];
+      } else {
+        const child = node(`fn_${made}_${depth}`, depth);
+        kids.push(child);
+        at = child;
+      }
+    }
+  }
+  const total = t => {
+    let sum = 0.05 + rnd() * rnd() * 5;
+    for (const c of t.children) {
+      sum += total(c);
+    }
+    t.cost_ms = sum;
+    return sum;
+  };
+  total(root);
+  return root;
+}
+
+/**
+ * A `stack` record of `threads` threads, `frames` frames each.
+ */
+function stackRecord(threads, frames, seed = 7) {
+  const rnd = random(seed);
+  return {
+    v: 1,
+    kind: 'stack',
+    pid: 4242,
+    source: 'agent',
+    threads: Array.from({ length: threads }, (_, t) => ({
+      thread_id: 140000000000000 + t,
+      native_id: 5000 + t,
+      name: t === 0 ? 'MainThread' : `worker-${t}`,
+      daemon: t > 0,
+      main: t === 0,
+      gil: null,
+      frames: Array.from({ length: frames }, (_, f) => ({
+        function: `Class${f % 9}.method_${Math.floor(rnd() * 100)}`,
+        file: `/srv/app/module_${f % 23}.py`,
+        line: 1 + Math.floor(rnd() * 500),
+        module: `app.module_${f % 23}`
+      }))
+    }))
+  };
+}
+
+window.flight = {
+  renderRecord,
+  FlameGraphView,
+  callTreeToFrames,
+  callTree,
+  stackRecord
+};
