@@ -12,8 +12,29 @@ export const COMMAND_NAMES = [
   'vmtool',
   'module',
   'console',
+  'watch',
+  'trace',
+  'tt',
+  'monitor',
   'detach'
 ];
+
+/**
+ * Streaming commands that record calls until a `-n` limit: the sidebar adds the
+ * `defaultLimit` setting when the command line gives none.
+ */
+export function withDefaultLimit(command: string, limit: number): string {
+  const words = command.trim().split(/\s+/);
+  const limited =
+    words[0] === 'watch' ||
+    words[0] === 'trace' ||
+    (words[0] === 'tt' && words.includes('-t'));
+  const hasLimit = words.some(w => w === '-n' || w === '--limits');
+  if (!limited || hasLimit || !Number.isFinite(limit) || limit < 1) {
+    return command;
+  }
+  return `${command.trim()} -n ${Math.floor(limit)}`;
+}
 
 /**
  * Completes the command name being typed. Returns the new text and the candidates

@@ -4,7 +4,7 @@
  */
 import { Widget } from '@lumino/widgets';
 import * as api from './api';
-import { CommandHistory, completeCommand } from './commands';
+import { CommandHistory, completeCommand, withDefaultLimit } from './commands';
 import { el, formatBytes, str } from './dom';
 import { appendRecord, dropOldestRecord } from './render';
 import { IProcess, IRecord, ISession, MIME_TYPE } from './types';
@@ -164,10 +164,11 @@ export class FlightPanel extends Widget {
    * Runs a command line in the selected session; records stream into the output view.
    */
   async run(line: string): Promise<void> {
-    const command = line.trim();
-    if (!command) {
+    const typed = line.trim();
+    if (!typed) {
       return;
     }
+    const command = withDefaultLimit(typed, this._settings.defaultLimit);
     const session = this.session;
     if (!session) {
       this._status(
@@ -176,7 +177,7 @@ export class FlightPanel extends Widget {
       );
       return;
     }
-    this._history.push(command);
+    this._history.push(typed);
     saveHistory(this._history.entries);
     if (command === 'detach') {
       await this.detach(session.id);

@@ -1,7 +1,7 @@
 /**
  * The record views, rendered from sample records without a server.
  */
-import { completeCommand, CommandHistory } from '../commands';
+import { completeCommand, CommandHistory, withDefaultLimit } from '../commands';
 import { rendererFactory } from '../mime';
 import { renderPayload, renderRecord } from '../render';
 import { MIME_TYPE } from '../types';
@@ -298,12 +298,31 @@ describe('command box', () => {
       text: 'stack -a',
       candidates: []
     });
-    expect(completeCommand('').candidates.length).toBe(7);
+    expect(completeCommand('').candidates.length).toBe(11);
+    expect(completeCommand('tr').text).toBe('trace ');
+    expect(completeCommand('t').candidates).toEqual(['trace', 'tt']);
     expect(completeCommand('co', ['console', 'cost'])).toEqual({
       text: 'co',
       candidates: ['console', 'cost']
     });
     expect(completeCommand('c', ['console', 'consume']).text).toBe('cons');
+  });
+
+  it('adds the default -n limit to commands that record calls', () => {
+    expect(withDefaultLimit('watch __main__ f', 100)).toBe(
+      'watch __main__ f -n 100'
+    );
+    expect(withDefaultLimit('watch __main__ f -n 3', 100)).toBe(
+      'watch __main__ f -n 3'
+    );
+    expect(withDefaultLimit('tt -t __main__ f', 20)).toBe(
+      'tt -t __main__ f -n 20'
+    );
+    expect(withDefaultLimit('tt -l', 20)).toBe('tt -l');
+    expect(withDefaultLimit('monitor __main__ f', 20)).toBe(
+      'monitor __main__ f'
+    );
+    expect(withDefaultLimit('stack', 20)).toBe('stack');
   });
 
   it('keeps a history walked with up and down', () => {
