@@ -53,6 +53,9 @@ test: lint target-pythons
 bench: install target-pythons
 	$(BIN)/python bench/attach_latency.py
 	$(BIN)/python bench/stack_100_threads.py
+	$(BIN)/python bench/pfp_env.py
+	$(BIN)/python bench/observe_overhead.py
+	bash ui-tests/bench/run.sh
 
 # Starts the demo target, prints how to attach from the terminal, then JupyterLab on the demo
 # notebook (headless-friendly: it prints the URL to open). Ctrl-C stops both.

@@ -23,7 +23,7 @@ import struct
 import sys
 import time
 
-from . import SCHEMA_VERSION, VERSION, capture, protocol, runtime
+from . import SCHEMA_VERSION, VERSION, capture, native, protocol, runtime
 from .commands import HANDLERS, STREAMS, tt
 from .commands import console as console_command
 from .expressions import ExpressionError
@@ -384,9 +384,10 @@ def _forget_agent(agent: Agent) -> None:
                 sys.modules.pop(name, None)
 
 
-def start_agent(runtime_dir: str, token: str | None = None) -> Agent:
+def start_agent(runtime_dir: str, token: str | None = None, native_library: str | None = None) -> Agent:
     """Start the agent once per process; a second call returns the running one."""
     global _agent
+    native.set_library(native_library)
     with _agent_lock:
         if _agent is not None and not _agent.stopping:
             return _agent

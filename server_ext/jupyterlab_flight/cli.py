@@ -210,5 +210,14 @@ def main(argv: list | None = None) -> int:
         session.close()
 
 
+def entry() -> int:
+    """The console script: like main, and quiet when the reader of stdout goes away (| head)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -46,7 +46,9 @@ def _attach_self() -> FlightSession:
     from flight_agent.runtime import default_dir
     from flight_agent.server import start_agent
 
-    start_agent(default_dir(os.geteuid()))
+    from .attach.inject import BOOT_LIBRARY
+
+    start_agent(default_dir(os.geteuid()), native_library=BOOT_LIBRARY)
     return FlightSession.open(os.getpid())
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
+from .. import native
 from ..hooks.observing import ObservingStream, thread_name
 from ..hooks.probe import Call
 from ..streams import Stream
@@ -155,6 +156,47 @@ class CallTree:
             pass  # never disturb the traced code
 
 
+class ProfileMarker:
+    def __repr__(self) -> str:
+        return "<jupyterlab-flight trace>"
+
+
+def _native_tree(library, count: int) -> dict:
+    """The C tracer's nodes (parents before children) as a call node tree."""
+    cast, py_object = library.ctypes.cast, library.ctypes.py_object
+    nodes = library.flight_tracer_nodes()
+    records: list = []
+    for i in range(count):
+        node = nodes[i]
+        obj = cast(node.obj, py_object).value
+        if node.builtin:
+            name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+            module = getattr(obj, "__module__", None)
+            function, file, line = (
+                (f"{module}.{name}" if module and module != "builtins" else str(name)),
+                "<built-in>",
+                0,
+            )
+        else:
+            function, file, line = getattr(obj, "co_qualname", obj.co_name), obj.co_filename, obj.co_firstlineno
+        record = {
+            "function": function,
+            "file": file,
+            "line": line,
+            "cost_ms": round(node.cost_ns / 1e6, 6),
+            "builtin": bool(node.builtin),
+            "await": False,
+            "children": [],
+            "folded": {"count": node.folded_count, "cost_ms": round(node.folded_ns / 1e6, 6)}
+            if node.folded_count
+            else None,
+        }
+        records.append(record)
+        if node.parent >= 0:
+            records[node.parent]["children"].append(record)
+    return records[0]
+
+
 class TraceStream(ObservingStream):
     wants_enter = True
     default_limit = DEFAULT_LIMIT
@@ -167,29 +209,48 @@ class TraceStream(ObservingStream):
         self.depth = args.get("depth")
         self.entrance_ms = float(args.get("entrance_time") or 0)
         self.skipped_busy = 0
+        self.marker = ProfileMarker()  # what sys.getprofile() shows while the C tracer runs
 
     def started_text(self) -> str:
         return super().started_text() + f" (calls under {self.interval_s * 1000:g} ms folded)"
 
     def enter(self, call: Call) -> None:
-        if self.finished is not None or sys.getprofile() is not None:
-            if sys.getprofile() is not None:
-                self.skipped_busy += 1  # someone else profiles this thread: leave it alone
+        if self.finished is not None:
             return
-        # the next 'call' event on this thread is the observed call
+        if sys.getprofile() is not None:
+            self.skipped_busy += 1  # someone else profiles this thread (or a recursive call): leave it
+            return
+        library = native.tracer() if not self.site.is_async else None
+        if library is not None:
+            interval_ns = int(self.interval_s * 1e9)
+            if library.flight_tracer_start(interval_ns, self.depth or 0, MAX_NODES, self.marker, id(self)) == 0:
+                call.state = {"native": library}
+                return
+        # the Python profile function: async functions (await nodes), or no native library
         tree = CallTree(None, self.interval_s, self.depth, self.site.is_async, owner=self)
         call.state = {"trace": tree}
         sys.setprofile(tree)
 
     def exit(self, call: Call) -> None:
-        if not call.state or "trace" not in call.state:
+        state = call.state
+        if not state:
             return  # not traced (another profiler was active)
-        tree: CallTree = call.state.pop("trace")
+        library = state.get("native")
+        if library is not None:
+            count = library.flight_tracer_stop()
+            try:
+                root, cut = None, False
+                if count > 0 and call.cost_ms >= self.entrance_ms:
+                    index, _ = self.admit(call)
+                    if index is not None:
+                        root, cut = _native_tree(library, count), bool(library.flight_tracer_cut())
+                        self.report(call, index, root, cut)
+            finally:
+                library.flight_tracer_free()
+            return
+        tree: CallTree = state.pop("trace")
         if sys.getprofile() is tree:
             sys.setprofile(None)
-        self.report(call, tree)
-
-    def report(self, call: Call, tree: CallTree) -> None:
         if tree.root is None or call.cost_ms < self.entrance_ms:
             return
         index, _ = self.admit(call)
@@ -201,7 +262,9 @@ class TraceStream(ObservingStream):
                 tree.stack.pop()
             else:
                 tree._pop()
-        root = tree.root.as_record()
+        self.report(call, index, tree.root.as_record(), tree.cut)
+
+    def report(self, call: Call, index: int, root: dict, cut: bool) -> None:
         root["cost_ms"] = round(call.cost_ms, 6)  # the observed call's own measure, awaits included
         record = {
             "kind": "trace",
@@ -213,13 +276,16 @@ class TraceStream(ObservingStream):
             "cost_ms": round(call.cost_ms, 6),
             "root": root,
         }
-        if tree.cut:
+        if cut:
             record["cut"] = f"more than {MAX_NODES} calls: the rest are not shown"
         self.push(record)
         self.shown(index)
 
     def close(self) -> None:
         super().close()
+        library = native.tracer()
+        if library is not None:
+            library.flight_tracer_cancel(id(self))  # calls still running drop their tracer
         if self.skipped_busy:
             self.push(
                 {

@@ -74,7 +74,7 @@ def _flight_boot(sources, runtime, error_path, token):
             raise
         finally:
             sys.meta_path.remove(Finder)
-    sys.modules["flight_agent.server"].start_agent(runtime, token)
+    sys.modules["flight_agent.server"].start_agent(runtime, token, NATIVE)
 try:
     _flight_boot(SOURCES, RUNTIME, ERROR_PATH, TOKEN)
 except BaseException:
@@ -122,6 +122,7 @@ def bootstrap_code(target: TargetProcess, token: str) -> str:
     code = (
         f"SOURCES = {agent_sources()!r}\n"
         f"TOKEN = {token!r}\n"
+        f"NATIVE = {BOOT_LIBRARY!r}\n"
         f"RUNTIME = {runtime!r}\n"
         f"ERROR_PATH = {agent_paths(target.uid, target.pid)['error']!r}\n" + BOOTSTRAP
     )
