@@ -15,7 +15,7 @@ then times one way of reading ``__main__.SOME_GLOBAL`` from it:
 Then the agent is detached (not timed), the target's thread count is checked against its count
 before the attach (a leftover thread is reported), and the target is killed.
 The target: a main thread that sleeps 10 ms and does a little json work in a loop, a listening
-socket, and one worker thread spinning in pure Python. The extra 'busy' row uses 3 such workers
+socket, and 0 or 1 worker thread spinning in pure Python. The extra 'busy' row uses 3 such workers
 (on 2 cores our agent thread has to win the GIL against them).
 Raw timings go to bench/results/attach_latency-<time>.json.
 """
@@ -209,9 +209,10 @@ def main() -> int:
     with open(script, "w") as f:
         f.write(TARGET)
 
-    rows = [(p, 1) for p in pythons] + [(busy_python, 3)]
+    rows = [(p, 0) for p in pythons] + [(p, 1) for p in pythons] + [(busy_python, 3)]
     versions = {p: c.python_version(p) for p in set(pythons + [busy_python])}
-    labels = {(p, b): f"py{versions[p]} {'1 busy thread' if b == 1 else '3 busy threads'}" for p, b in rows}
+    names = {0: "no busy thread", 1: "1 busy thread", 3: "3 busy threads"}
+    labels = {(p, b): f"py{versions[p]} {names[b]}" for p, b in rows}
     raw = {labels[r]: {m: [] for m in methods} for r in rows}
     problems = []
 
