@@ -223,34 +223,35 @@ class Probe:
             self._exit(observers, call)
 
 
-def _wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
-    """A wrapper code object with the original's free variables, calling ``invoke(args, kwargs)``.
-
-    The wrapper loads a placeholder string constant into a local and calls it; the constant is
-    then replaced by ``invoke`` (a local, so the compiler neither folds nor warns about it).
-    """
+def _build_wrapper(original: types.CodeType, parameters: str, call: str, invoke) -> types.CodeType:
+    """Compile ``def <name>(<parameters>): return <call>`` with the original's free variables,
+    where ``call`` calls the local ``__flight_invoke``: a placeholder string constant that is then
+    replaced by ``invoke`` (loaded into a local, so the compiler neither folds nor warns about it)."""
     freevars = original.co_freevars
     keep = f"        if 0:\n            {', '.join(freevars)}\n" if freevars else ""
     is_async = bool(original.co_flags & 0x80)
-    call = "await _invoke(args, kwargs)" if is_async else "_invoke(args, kwargs)"
     assignments = "".join(f"    {name} = None\n" for name in freevars)
     source = (
         f"def _outer():\n{assignments}"
-        f"    {'async ' if is_async else ''}def {original.co_name}(*args, **kwargs):\n{keep}"
-        f"        _invoke = {_PLACEHOLDER!r}\n"
-        f"        return {call}\n"
+        f"    {'async ' if is_async else ''}def {original.co_name}({parameters}):\n{keep}"
+        f"        __flight_invoke = {_PLACEHOLDER!r}\n"
+        f"        return {'await ' if is_async else ''}{call}\n"
         f"    return {original.co_name}\n"
     )
     namespace: dict = {}
     exec(compile(source, "<flight probe>", "exec", dont_inherit=True), namespace)
-    code = namespace["_outer"].__code__
-    inner = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    inner = next(c for c in namespace["_outer"].__code__.co_consts if isinstance(c, types.CodeType))
     if _PLACEHOLDER not in inner.co_consts or inner.co_freevars != freevars:
-        raise RuntimeError("cannot build an observation wrapper for this function")
+        raise RuntimeError(f"cannot build an observation wrapper for {original.co_name}")
     consts = tuple(invoke if (type(c) is str and c == _PLACEHOLDER) else c for c in inner.co_consts)
     if sys.version_info >= (3, 11):
         return inner.replace(co_consts=consts, co_qualname=original.co_qualname)
     return inner.replace(co_consts=consts)
+
+
+def _wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
+    """The wrapper of a function: ``(*args, **kwargs)`` handed to ``invoke(args, kwargs)``."""
+    return _build_wrapper(original, "*args, **kwargs", "__flight_invoke(args, kwargs)", invoke)
 
 
 def _signature(code: types.CodeType) -> tuple:
@@ -285,30 +286,13 @@ def _signature(code: types.CodeType) -> tuple:
 
 
 def _nested_wrapper_code(original: types.CodeType, invoke) -> types.CodeType:
-    """Like _wrapper_code, for a nested function: same signature and free variables; it passes
-    its closure cells (through a lambda over the same variables) so the original can be rebuilt."""
+    """The wrapper of a nested function: the same signature (so the defaults MAKE_FUNCTION gives
+    it apply), and its closure cells passed through a lambda over the same variables, from which
+    the original function is rebuilt."""
+    parameters, args, kwargs = _signature(original)
     freevars = original.co_freevars
-    params, args, kwargs = _signature(original)
-    is_async = bool(original.co_flags & 0x80)
     cells = f"lambda: ({', '.join(freevars)},)" if freevars else "lambda: None"
-    call = f"__flight_invoke({args}, {kwargs}, {cells})"
-    assignments = "".join(f"    {name} = None\n" for name in freevars)
-    source = (
-        f"def _outer():\n{assignments}"
-        f"    {'async ' if is_async else ''}def {original.co_name}({params}):\n"
-        f"        __flight_invoke = {_PLACEHOLDER!r}\n"
-        f"        return {'await ' if is_async else ''}{call}\n"
-        f"    return {original.co_name}\n"
-    )
-    namespace: dict = {}
-    exec(compile(source, "<flight probe>", "exec", dont_inherit=True), namespace)
-    inner = next(c for c in namespace["_outer"].__code__.co_consts if isinstance(c, types.CodeType))
-    if _PLACEHOLDER not in inner.co_consts or inner.co_freevars != freevars:
-        raise RuntimeError("cannot build an observation wrapper for this nested function")
-    consts = tuple(invoke if (type(c) is str and c == _PLACEHOLDER) else c for c in inner.co_consts)
-    if sys.version_info >= (3, 11):
-        return inner.replace(co_consts=consts, co_qualname=original.co_qualname)
-    return inner.replace(co_consts=consts)
+    return _build_wrapper(original, parameters, f"__flight_invoke({args}, {kwargs}, {cells})", invoke)
 
 
 # -- the registry --------------------------------------------------
