@@ -35,6 +35,36 @@ export interface IRecordGroup {
   shift(n: number): void;
 }
 
+/**
+ * The record group of a table that grows with each record (watch, monitor, tt): `refresh`
+ * updates what is derived from the rows (summary, chart).
+ */
+function growingTable<R>(
+  node: HTMLElement,
+  table: ITable<R>,
+  refresh: () => void,
+  first: IRecord
+): IRecordGroup {
+  const group: IRecordGroup = {
+    node,
+    get size() {
+      return table.rows.length;
+    },
+    add(record: IRecord) {
+      table.add(record as unknown as R);
+      refresh();
+    },
+    shift(n: number) {
+      table.shift(n);
+      if (table.rows.length) {
+        refresh();
+      }
+    }
+  };
+  group.add(first);
+  return group;
+}
+
 function exceptionText(e: IException | null | undefined): string {
   if (!e) {
     return '';
@@ -205,24 +235,7 @@ export function watchGroup(first: IRecord): IRecordGroup {
       : null;
     head.summary.textContent = `${methods.size === 1 ? `${str(rows[0].method)} · ` : ''}${count(rows.length, 'call')}${raised ? `, ${raised} raised` : ''}${avg !== null ? ` · avg ${formatMs(avg)} ms, max ${formatMs(Math.max(...costs))} ms` : ''}`;
   };
-  const group: IRecordGroup = {
-    node,
-    get size() {
-      return table.rows.length;
-    },
-    add(record: IRecord) {
-      table.add(record as IWatchRecord);
-      refresh();
-    },
-    shift(n: number) {
-      table.shift(n);
-      if (table.rows.length) {
-        refresh();
-      }
-    }
-  };
-  group.add(first);
-  return group;
+  return growingTable(node, table, refresh, first);
 }
 
 // ---- monitor ----
@@ -324,25 +337,7 @@ export function monitorGroup(first: IRecord): IRecordGroup {
     head.summary.textContent = `${methods.size === 1 ? `${str(rows[0].method)} · ` : ''}${count(rows.length, 'cycle')} · ${count(calls, 'call')}${failures ? `, ${failures} failed` : ''}`;
     chart.update(monitorChartData(rows));
   };
-  const group: IRecordGroup & { chart: TimeSeriesChart } = {
-    node,
-    chart,
-    get size() {
-      return table.rows.length;
-    },
-    add(record: IRecord) {
-      table.add(record as IMonitorRecord);
-      refresh();
-    },
-    shift(n: number) {
-      table.shift(n);
-      if (table.rows.length) {
-        refresh();
-      }
-    }
-  };
-  group.add(first);
-  return group;
+  return growingTable(node, table, refresh, first);
 }
 
 // ---- tt ----
@@ -444,22 +439,14 @@ export function ttGroup(first: IRecord): IRecordGroup {
     head.node,
     el('div', { className: 'jp-flight-table-scroll' }, [table.node])
   ]);
-  const group: IRecordGroup = {
+  return growingTable(
     node,
-    get size() {
-      return table.rows.length;
-    },
-    add(record: IRecord) {
-      table.add(record as ITtRecord);
+    table,
+    () => {
       head.summary.textContent = ttSummary(table.rows, node);
     },
-    shift(n: number) {
-      table.shift(n);
-      head.summary.textContent = ttSummary(table.rows, node);
-    }
-  };
-  group.add(first);
-  return group;
+    first
+  );
 }
 
 /**
