@@ -24,6 +24,7 @@ ROUTES = [
     ("GET", "flight/sessions/" + "0" * 32),
     ("DELETE", "flight/sessions/" + "0" * 32),
     ("POST", "flight/sessions/" + "0" * 32 + "/commands"),
+    ("POST", "flight/streams/stop"),
 ]
 
 
@@ -209,6 +210,54 @@ async def test_stream_a_watch_and_stop_it(jp_fetch, jp_ws_fetch, tmp_path):
         await fetch_json(jp_fetch, "flight", "sessions", session_id, method="DELETE")
     finally:
         assert "Traceback" not in observed.stop()
+
+
+async def test_stop_a_stream_another_client_runs(jp_fetch, tmp_path):
+    """The stop button of a notebook's live widget: the stream runs in a kernel (here: a thread
+    with its own connection); the server ends it by its agent ids."""
+    import threading
+
+    from conftest import Target
+    from jupyterlab_flight.commands import parse_command
+    from jupyterlab_flight.session import FlightSession
+
+    observed = Target("3.11", "observed.py", tmp_path)
+    try:
+        runner = FlightSession.open(observed.pid)
+        records: list = []
+        thread = threading.Thread(
+            target=lambda: records.extend(runner.execute(parse_command("watch __main__ compute -n 100000")))
+        )
+        thread.start()
+        for _ in range(200):
+            if runner.stream_ids()[1] is not None:
+                break
+            await asyncio.sleep(0.05)
+        agent_session, request = runner.stream_ids()
+        ids = {"pid": observed.pid, "session": agent_session, "request": request}
+        # wrong ids stop nothing
+        code, answer = await fetch_json(
+            jp_fetch, "flight", "streams", "stop", method="POST", body=dict(ids, request=request + 1)
+        )
+        assert code == 200 and answer["stopped"] is False
+        assert thread.is_alive()
+        code, answer = await fetch_json(jp_fetch, "flight", "streams", "stop", method="POST", body=ids)
+        assert code == 200 and answer == {"stopped": True, "message": "stopping the stream"}
+        await asyncio.get_running_loop().run_in_executor(None, thread.join, 30)
+        assert not thread.is_alive() and records[-1] == {"v": 1, "kind": "end", "reason": "stopped"}
+        assert any(r["kind"] == "watch" for r in records)
+        assert observed.wait_report(lambda r: r["codes_original"] and not r["monitoring_tools"])
+        code, answer = await fetch_json(jp_fetch, "flight", "streams", "stop", method="POST", body=ids)
+        assert answer["stopped"] is False and "ended" in answer["message"]
+        for bad in ({}, dict(ids, pid="1"), dict(ids, session=True), dict(ids, request=0)):
+            code, message = await error_of(jp_fetch, "flight", "streams", "stop", method="POST", body=bad)
+            assert code == 400 and "pid" in message
+        runner.close()
+    finally:
+        assert "Traceback" not in observed.stop()
+    # a process without an agent has no stream
+    code, message = await error_of(jp_fetch, "flight", "streams", "stop", method="POST", body=dict(ids, pid=1))
+    assert code in (403, 404), message
 
 
 async def test_attach_to_a_kernel_of_this_server(jp_fetch):

@@ -49,6 +49,7 @@ class Session:
         self.console_namespace = console_command.new_namespace()
         self.running_user_code = False
         self.send_lock = _thread.allocate_lock()
+        self.stream: tuple | None = None  # (request id, Stream) while a stream runs here
 
     def send(self, message: dict) -> None:
         with self.send_lock:
@@ -253,6 +254,23 @@ class Agent:
             )
             session.send({"id": rid, "end": True})
             return True
+        if op == "stop_stream":
+            # Another connection ends this session's stream: a notebook's live view cannot reach
+            # its busy kernel, so its stop button comes here through the server extension.
+            stopped = self._stop_other_stream(request.get("session"), request.get("request"))
+            session.send(
+                {
+                    "id": rid,
+                    "record": {
+                        "v": SCHEMA_VERSION,
+                        "kind": "message",
+                        "text": "stopping the stream" if stopped else "no such stream: it has ended",
+                        "stopped": stopped,
+                    },
+                }
+            )
+            session.send({"id": rid, "end": True})
+            return True
         if op == "detach":
             self.stop(keep=session)
             session.send(
@@ -274,6 +292,14 @@ class Agent:
             {"id": rid, "record": {"v": SCHEMA_VERSION, "kind": "error", "message": f"unknown request {op!r}"}}
         )
         session.send({"id": rid, "end": True})
+        return True
+
+    def _stop_other_stream(self, number, request_id) -> bool:
+        target = self.sessions.get(number) if isinstance(number, int) else None
+        running = target.stream if target is not None else None
+        if running is None or running[0] != request_id or running[1].finished is not None:
+            return False
+        running[1].finish("stopped")
         return True
 
     def _run_command(self, session: Session, rid, command, args) -> None:
@@ -320,6 +346,7 @@ class Agent:
             record.setdefault("v", SCHEMA_VERSION)
             session.send({"id": rid, "record": record})
 
+        session.stream = (rid, stream)
         try:
             for record in stream.start():
                 send(record)
@@ -347,6 +374,7 @@ class Agent:
                         )
                         session.send({"id": message.get("id"), "end": True})
         finally:
+            session.stream = None
             stream.close()
         for record in stream.drain():
             send(record)

@@ -119,6 +119,15 @@ class AgentClient:
         finally:
             other.close()
 
+    def stop_stream(self, session: int, request: int) -> bool:
+        """End the stream that request ``request`` of agent session ``session`` runs (another
+        connection's); False when there is no such stream (it has ended)."""
+        records = list(self.request({"op": "stop_stream", "session": session, "request": request}, timeout=5.0))
+        for record in records:
+            if record.get("kind") == "error":
+                raise FlightError(record.get("message", "the agent refused to stop the stream"))
+        return any(record.get("stopped") for record in records)
+
     def detach(self) -> list:
         records = list(self.request({"op": "detach"}, timeout=10.0))
         self.close()

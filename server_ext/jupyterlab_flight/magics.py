@@ -2,24 +2,31 @@
 
     %flight attach 4242 | attach kernel:<id or notebook> | attach self
     %flight detach | sessions | ps
+    %flight widgets [auto|on|off]  live widgets for streams (auto: in kernels a Jupyter server started)
     %flight stack -a            %stack -a            (every command has a short form)
     %%flight console            (cell magic: the cell body runs in the target)
 
 Results are displayed as one MIME bundle per command (render/mime.py), updated in place while a
-command streams; the kernel's interrupt (the stop button) interrupts the command in the target
-and keeps what was collected. Errors are one line on stderr, never a traceback of ours.
+command streams, or, for streams in JupyterLab, a live widget with Pause and Stop (widget.py) that
+the static bundle replaces at the end. The kernel's interrupt (the stop button) interrupts the
+command in the target and keeps what was collected. Errors are one `error` record, never a
+traceback of ours.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 from .commands import COMMANDS, ParsedCommand, parse_command
 from .errors import FlightError
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
 from .render.mime import mime_bundle
 from .session import FlightSession
+
+if TYPE_CHECKING:
+    from .widget import LiveWidgetOutput
 
 # Short forms: every command of the language, except those that clash with IPython's own.
 SHORT_FORM_EXCLUDED = {"help", "detach"}
@@ -32,6 +39,21 @@ class FlightState:
     def __init__(self):
         self.sessions: dict = {}  # pid -> FlightSession
         self.current: int | None = None
+        self.widgets = "auto"  # live widgets for streams: auto | on | off
+
+    def use_widgets(self) -> bool:
+        """auto: in a kernel started by a Jupyter server (JupyterLab, Notebook 7: JPY_SESSION_NAME
+        is set), where the widget manager and this extension's view are at hand. Not in nbclient /
+        nbconvert runs or plain IPython, which get display updates."""
+        if self.widgets == "off" or not _in_kernel():
+            return False
+        if self.widgets == "auto" and "JPY_SESSION_NAME" not in os.environ:
+            return False
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            return False
+        return True
 
     def session(self) -> FlightSession:
         if self.current is None or self.current not in self.sessions:
@@ -82,6 +104,16 @@ class _LiveOutput:
         self._last = time.monotonic()
 
 
+def _in_kernel() -> bool:
+    """Whether IPython runs as a Jupyter kernel (widgets need its comms)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def _error(message: str) -> None:
     """Errors are records too: one line, in the notebook like any result (red in HTML)."""
     from IPython.display import display
@@ -114,6 +146,8 @@ class FlightMagicsMixin:
             )
         if verb == "detach" and not rest:
             return self._detach()
+        if verb == "widgets":
+            return self._set_widgets(rest.strip(), line)
         if not line:
             raise FlightError("usage: %flight <command>; %flight help lists the commands")
         command = parse_command(line)
@@ -127,13 +161,28 @@ class FlightMagicsMixin:
             session = FlightSession(self.state.current or os.getpid())
         else:
             session = self.state.session()
-        live = _LiveOutput(line, session.pid)
+        live: _LiveOutput | LiveWidgetOutput
+        if command.streams and self.state.use_widgets():
+            from .widget import LiveWidgetOutput
+
+            live = LiveWidgetOutput(line, session.pid, session.stream_ids)
+        else:
+            live = _LiveOutput(line, session.pid)
         interrupted = session.run_interruptible(command, live.add)
         if interrupted:
             live.add({"v": 1, "kind": "message", "text": "interrupted: the command was stopped in the target"})
         live.flush()
         if command.name == "detach":
             self._forget(session.pid)
+
+    def _set_widgets(self, mode: str, line: str) -> None:
+        if mode:
+            if mode not in ("auto", "on", "off"):
+                raise FlightError("usage: %flight widgets [auto|on|off]")
+            self.state.widgets = mode
+        used = "used" if self.state.use_widgets() else "not used"
+        text = f"live widgets for streams: {self.state.widgets} ({used} in this kernel)"
+        self._show([{"v": 1, "kind": "message", "text": text}], line)
 
     def _show(self, records: list, line: str) -> None:
         from IPython.display import display

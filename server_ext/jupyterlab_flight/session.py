@@ -19,6 +19,20 @@ from .outside import read_stack
 from .render.text import render_text
 
 
+def stop_stream(pid: int, session: int, request: int) -> bool:
+    """End a stream another client runs in pid's agent (a notebook's live view: its kernel is
+    busy with the stream). Never attaches: no agent means no stream. False if it has ended."""
+    from .attach import find_agent, inspect_process
+
+    client = find_agent(inspect_process(pid))
+    if client is None:
+        raise FlightError(f"pid {pid} has no agent: the stream has ended")
+    try:
+        return client.stop_stream(session, request)
+    finally:
+        client.close()
+
+
 class FlightSession:
     def __init__(self, pid: int, client: AgentClient | None = None):
         self.pid = pid
@@ -33,6 +47,14 @@ class FlightSession:
         if self._client is None or self._client.closed:
             self._client = attach(self.pid)
         return self._client
+
+    def stream_ids(self) -> tuple:
+        """(agent session number, request id) of the command in flight: what a stop from
+        elsewhere names (stop_stream); Nones when nothing runs."""
+        client = self._client
+        if client is None or client.closed:
+            return None, None
+        return client.session, client.current_request
 
     def run_line(self, line: str) -> Iterator[dict]:
         return self.execute(parse_command(line))

@@ -17,6 +17,13 @@ class ParsedCommand:
     request: dict = field(default_factory=dict)
     line: str = ""
 
+    @property
+    def streams(self) -> bool:
+        """Whether the agent answers with a stream (records until -n, a stop or a timeout)."""
+        if self.name == "tt":
+            return self.request.get("action") == "record"
+        return self.name in ("watch", "trace", "monitor")
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing and exiting."""

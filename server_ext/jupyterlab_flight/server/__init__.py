@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from jupyter_server.utils import url_path_join
 
-from .handlers import CommandsHandler, ProcessesHandler, SessionHandler, SessionsHandler
+from .handlers import CommandsHandler, ProcessesHandler, SessionHandler, SessionsHandler, StreamStopHandler
 from .registry import SessionRegistry
 from .stream import StreamHandler
 
@@ -34,6 +34,7 @@ def setup_handlers(web_app) -> None:
             (url_path_join(base, "sessions", _SESSION), SessionHandler),
             (url_path_join(base, "sessions", _SESSION, "commands"), CommandsHandler),
             (url_path_join(base, "sessions", _SESSION, "stream"), StreamHandler),
+            (url_path_join(base, "streams", "stop"), StreamStopHandler),
         ],
     )
 

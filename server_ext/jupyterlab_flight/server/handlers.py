@@ -12,7 +12,7 @@ from tornado import web
 from ..commands import parse_command
 from ..errors import CommandSyntaxError, FlightError
 from ..processes import list_python_processes
-from ..session import FlightSession
+from ..session import FlightSession, stop_stream
 from .registry import ServerSession, SessionRegistry
 
 AUTH_RESOURCE = "jupyterlab_flight:diagnostics"
@@ -20,6 +20,13 @@ AUTH_RESOURCE = "jupyterlab_flight:diagnostics"
 
 async def in_thread(fn, *args):
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+def status_of(error: FlightError) -> int:
+    """The HTTP status of a failure to reach a process."""
+    if "no process" in error.message or "has no agent" in error.message:
+        return 404
+    return 403 if "permission denied" in error.message else 400
 
 
 class FlightHandler(APIHandler):
@@ -101,8 +108,7 @@ class SessionsHandler(FlightHandler):
         try:
             flight = await in_thread(FlightSession.open, pid)
         except FlightError as e:
-            status = 404 if "no process" in e.message else 403 if "permission denied" in e.message else 400
-            return self.fail(status, e.message)
+            return self.fail(status_of(e), e.message)
         session = self.registry.add(flight, kernel_id)
         self.set_status(201)
         self.finish(json.dumps(session.describe()))
@@ -159,3 +165,22 @@ class CommandsHandler(FlightHandler):
         if command.name == "detach":
             self.registry.remove(session_id)
         self.finish(json.dumps({"records": records}))
+
+
+class StreamStopHandler(FlightHandler):
+    """Stops a stream by its agent ids, whoever runs it: the stop button of a notebook's live
+    widget (the kernel that runs the magic is busy and reads no widget message)."""
+
+    @web.authenticated
+    @authorized("execute")
+    async def post(self):
+        data = self.body()
+        ids = [data.get(key) for key in ("pid", "session", "request")]
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+            return self.fail(400, 'give {"pid": <integer>, "session": <integer>, "request": <integer>}')
+        try:
+            stopped = await in_thread(stop_stream, *ids)
+        except FlightError as e:
+            return self.fail(status_of(e), e.message)
+        message = "stopping the stream" if stopped else "the stream has already ended"
+        self.finish(json.dumps({"stopped": stopped, "message": message}))
