@@ -86,6 +86,32 @@ export async function detach(sessionId: string): Promise<IRecord[]> {
 }
 
 /**
+ * The answer of `POST flight/streams/stop`.
+ */
+export interface IStopResult {
+  /**
+   * Whether the agent was told to stop the stream (false: it had already ended).
+   */
+  stopped: boolean;
+  message: string;
+}
+
+/**
+ * Stops a stream by its agent ids, whoever runs it: the Stop button of a notebook's live view
+ * goes through the server because the kernel that runs the magic is busy and reads no message.
+ */
+export function stopStream(
+  pid: number,
+  session: number,
+  request: number
+): Promise<IStopResult> {
+  return requestAPI<IStopResult>('streams/stop', {
+    method: 'POST',
+    body: JSON.stringify({ pid, session, request })
+  });
+}
+
+/**
  * The WebSocket URL of a session's stream, with the token as JupyterLab's own sockets carry it.
  */
 export function streamUrl(

@@ -1,7 +1,8 @@
 /**
- * The jupyterlab-flight frontend: the Flight sidebar, its commands and settings.
- * The MIME renderer is the package's `mimeExtension` (src/mime.ts).
+ * The jupyterlab-flight frontend: the Flight sidebar, its commands and settings, and the live
+ * widgets of streaming magics. The MIME renderer is the package's `mimeExtension` (src/mime.ts).
  */
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import {
   ILayoutRestorer,
   JupyterFrontEnd,
@@ -11,6 +12,12 @@ import { ICommandPalette, InputDialog } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { flightIcon } from './icon';
 import { DEFAULT_SETTINGS, FlightPanel, IFlightSettings } from './sidebar';
+import {
+  FlightStreamModel,
+  FlightStreamView,
+  MODULE_NAME,
+  MODULE_VERSION
+} from './widget';
 
 /**
  * The command ids.
@@ -136,8 +143,50 @@ const plugin: JupyterFrontEndPlugin<void> = {
 };
 
 /**
+ * The live widgets of streaming magics (`%flight watch`, `trace`, `tt -t`, `monitor`). Without
+ * the widget manager, the notebook shows the static result when the stream ends.
+ */
+const widgetsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-flight:widgets',
+  description: 'Live views of streaming jupyterlab-flight magics',
+  autoStart: true,
+  optional: [IJupyterWidgetRegistry, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    registry: IJupyterWidgetRegistry | null,
+    settingRegistry: ISettingRegistry | null
+  ): void => {
+    if (!registry) {
+      return;
+    }
+    registry.registerWidget({
+      name: MODULE_NAME,
+      version: MODULE_VERSION,
+      exports: { FlightStreamModel, FlightStreamView }
+    });
+    if (settingRegistry) {
+      // the sidebar's limit applies to live views too (the settings belong to the main plugin)
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const update = () => {
+            const max = Number(settings.composite.maxRecords);
+            FlightStreamModel.maxRecords =
+              max >= 1 ? max : DEFAULT_SETTINGS.maxRecords;
+          };
+          update();
+          settings.changed.connect(update);
+        })
+        .catch(reason => {
+          console.error('jupyterlab-flight: cannot load the settings', reason);
+        });
+    }
+  }
+};
+
+/**
  * All plugins provided by this extension (the MIME renderer is in src/mime.ts).
  */
-const plugins: JupyterFrontEndPlugin<any>[] = [plugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [plugin, widgetsPlugin];
 
 export default plugins;

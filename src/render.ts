@@ -1,6 +1,7 @@
 /**
- * Records -> views. The MIME renderer and the sidebar both use `appendRecord` (`renderRecord`
- * for one record).
+ * Records -> views. The MIME renderer, the sidebar and the live view of a streaming magic all use
+ * `appendRecord` (`renderRecord` for one record); the last two bound their views with
+ * `trimRecords`.
  */
 import { el, str } from './dom';
 import { IPayload, IRecord, MIME_TYPE } from './types';
@@ -166,6 +167,39 @@ export function dropOldestRecord(view: Element): boolean {
   }
   view.remove();
   return true;
+}
+
+/**
+ * Drops the oldest records under `container` until at most `max` remain, and returns how many
+ * remain; `count` is how many it holds now. Records are the container's views, or those of its
+ * entries (the sidebar keeps one entry per command): an entry left without records goes, unless
+ * it is the last one, which a running command may still add to.
+ */
+export function trimRecords(
+  container: HTMLElement,
+  count: number,
+  max: number
+): number {
+  const limit = Math.max(1, max);
+  while (count > limit) {
+    const oldest = container.querySelector('.jp-flight-record');
+    if (!oldest) {
+      // the views were removed behind our back: nothing left to count
+      return 0;
+    }
+    const entry = oldest.parentElement;
+    dropOldestRecord(oldest);
+    count--;
+    if (
+      entry &&
+      entry !== container &&
+      !entry.querySelector('.jp-flight-record') &&
+      entry !== container.lastElementChild
+    ) {
+      entry.remove();
+    }
+  }
+  return count;
 }
 
 /**

@@ -6,7 +6,7 @@ import { Widget } from '@lumino/widgets';
 import * as api from './api';
 import { CommandHistory, completeCommand, withDefaultLimit } from './commands';
 import { el, formatBytes, str } from './dom';
-import { appendRecord, dropOldestRecord } from './render';
+import { appendRecord, trimRecords } from './render';
 import { IProcess, IRecord, ISession, MIME_TYPE } from './types';
 import { processBadges } from './views/records';
 
@@ -573,24 +573,11 @@ export class FlightPanel extends Widget {
   }
 
   private _trimOutput(): void {
-    const max = Math.max(1, this._settings.maxRecords);
-    while (this._recordCount > max) {
-      const oldest = this._output.querySelector('.jp-flight-record');
-      if (!oldest) {
-        this._recordCount = 0;
-        break;
-      }
-      const entry = oldest.parentElement;
-      dropOldestRecord(oldest);
-      this._recordCount--;
-      if (
-        entry &&
-        !entry.querySelector('.jp-flight-record') &&
-        entry !== this._output.lastElementChild
-      ) {
-        entry.remove();
-      }
-    }
+    this._recordCount = trimRecords(
+      this._output,
+      this._recordCount,
+      this._settings.maxRecords
+    );
   }
 
   private _setRunning(running: boolean): void {
