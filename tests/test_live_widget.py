@@ -27,16 +27,21 @@ def version():
 
 
 @pytest.fixture
-def kernel(tmp_path):
+def manager(tmp_path):
     manager = KernelManager(kernel_name="python3")
     # a Jupyter server sets JPY_SESSION_NAME for the kernels of its sessions: widgets are "auto"
     manager.start_kernel(env=dict(os.environ, JPY_SESSION_NAME=str(tmp_path / "live.ipynb")), cwd=str(tmp_path))
+    yield manager
+    manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kernel(manager):
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=60)
     yield client
     client.stop_channels()
-    manager.shutdown_kernel(now=True)
 
 
 def run_cell(client, code: str, on_message=None, timeout: float = 60.0) -> list:
@@ -114,11 +119,34 @@ def test_a_stream_is_a_live_widget_stopped_from_outside(kernel, observed):
     assert [m["content"]["comm_id"] for m in of_type(messages, "comm_close")] == [comm_id]
     assert observed.wait_report(lambda r: r["codes_original"] and not r["monitoring_tools"])
 
-    # -n ends a stream too; the kernel's interrupt still stops one (and keeps the records)
+    # -n ends a stream too
     messages = run_cell(kernel, "%flight watch __main__ compute -n 3")
     [final] = of_type(messages, "update_display_data")
     assert final["content"]["data"][MIME]["records"][-1]["reason"] == "limit"
     assert len(of_type(messages, "comm_close")) == 1
+
+
+def test_the_kernel_interrupt_still_stops_a_live_stream(manager, kernel, observed):
+    run_cell(kernel, "%load_ext jupyterlab_flight")
+    run_cell(kernel, f"%flight attach {observed.pid}")
+    interrupted = []
+
+    def interrupt_once_records_came(message):
+        data = message["content"].get("data", {})
+        calls = [r for r in data.get("content", {}).get("records", []) if r["kind"] == "watch"]
+        if message["msg_type"] == "comm_msg" and calls and not interrupted:
+            manager.interrupt_kernel()
+            interrupted.append(True)
+
+    messages = run_cell(kernel, "%flight watch __main__ compute -n 1000000", on_message=interrupt_once_records_came)
+    assert interrupted and not of_type(messages, "error"), of_type(messages, "error")
+    [final] = of_type(messages, "update_display_data")
+    records = final["content"]["data"][MIME]["records"]
+    assert any(r["kind"] == "watch" for r in records)
+    assert {"v": 1, "kind": "end", "reason": "stopped"} in records
+    assert records[-1]["text"] == "interrupted: the command was stopped in the target"
+    assert len(of_type(messages, "comm_close")) == 1
+    assert observed.wait_report(lambda r: r["codes_original"] and not r["monitoring_tools"])
 
 
 def test_widgets_off_and_non_stream_commands_use_plain_displays(kernel, observed):

@@ -263,7 +263,11 @@ def load_ipython_extension(ipython) -> None:
 
         @line_cell_magic
         def flight(self, line, cell=None):
-            """Live diagnostics of a running Python process: %flight help lists the commands."""
+            """Live diagnostics of a running Python process: %flight help lists the commands.
+
+            Notebook verbs: attach <pid> | kernel:<id or notebook> | self, detach, sessions, ps,
+            widgets [auto|on|off] (live widgets for streams); %%flight console runs a cell in the target.
+            """
             self.run_line(line, cell)
 
     magics = FlightMagics(ipython)
