@@ -219,6 +219,24 @@ describe('monitor view', () => {
     expect(traces[1].yaxis).toBe('y2');
     expect(layout.yaxis2.overlaying).toBe('y');
     expect(layout.paper_bgcolor).toBe('rgba(0,0,0,0)');
+    expect(layout.xaxis.autorange).toBe(true);
+  });
+
+  it('spans a single cycle over time, not over microseconds', async () => {
+    const Plotly: any = await import('plotly.js-basic-dist-min');
+    Plotly.react.mockClear();
+    const at = new Date(1_700_000_000_000);
+    const chart = new TimeSeriesChart({
+      series: [{ name: 'avg', x: [at], y: [1], colorVar: '--x' }],
+      yTitle: 'ms per call',
+      singlePointSpanMs: 2000
+    });
+    await chart.draw();
+    const layout = Plotly.react.mock.calls[0][2];
+    expect(layout.xaxis.range.map((d: Date) => d.getTime())).toEqual([
+      at.getTime() - 1000,
+      at.getTime() + 1000
+    ]);
   });
 });
 

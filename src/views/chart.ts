@@ -32,6 +32,11 @@ export interface IChartData {
   series: ISeries[];
   yTitle: string;
   y2Title?: string;
+  /**
+   * With a single point in time, the time axis spans this many ms around it (plotly would
+   * otherwise zoom into microseconds).
+   */
+  singlePointSpanMs?: number;
 }
 
 let plotly: Promise<any> | null = null;
@@ -220,6 +225,24 @@ export class TimeSeriesChart {
         rangemode: 'tozero',
         showgrid: false
       };
+    }
+    const times = new Set<number>();
+    for (const series of this._data.series) {
+      for (const x of series.x) {
+        times.add(new Date(x).getTime());
+      }
+    }
+    if (times.size === 1 && this._data.singlePointSpanMs) {
+      const t = times.values().next().value as number;
+      const half = this._data.singlePointSpanMs / 2;
+      layout.xaxis.range = [new Date(t - half), new Date(t + half)];
+      for (const trace of traces as any[]) {
+        if (trace.type === 'bar') {
+          trace.width = half * 0.7; // ms on a date axis; plotly's own guess is a hairline
+        }
+      }
+    } else {
+      layout.xaxis.autorange = true; // the range above is not kept once more points come
     }
     layout.margin.t = 28;
     await Plotly.react(node, traces, layout, {

@@ -267,7 +267,11 @@ function monitorChartData(rows: IMonitorRecord[]): IChartData {
       }
     ],
     yTitle: 'ms per call',
-    y2Title: 'calls per cycle'
+    y2Title: 'calls per cycle',
+    // one cycle so far: show about two cycles' worth of time around it
+    singlePointSpanMs: rows.length
+      ? 2000 * Math.max(0.001, rows[0].end - rows[0].start)
+      : undefined
   };
 }
 

@@ -61,6 +61,24 @@ test.describe('Live widgets for streams', () => {
     await expect(page.locator('.jp-Cell').nth(1).locator('.jp-InputPrompt')).not.toContainText('*');
     await shootBothThemes(page, result, 'widget-ended');
 
+    // monitor: the live chart grows a point per cycle, then the result keeps it
+    // (Shift+Enter on the last cell added an empty one below it)
+    await page.notebook.setCell(2, 'code', '%flight monitor json dump -c 1 -n 6');
+    await page.notebook.selectCells(2);
+    await page.keyboard.press('Shift+Enter');
+    const chart = page.locator('.jp-flight-live .jp-flight-chart .main-svg').first();
+    await expect(chart).toBeVisible({ timeout: 30000 });
+    await shootBothThemes(page, page.locator('.jp-flight-live'), 'widget-monitor');
+    const monitorResult = page
+      .locator('.jp-Cell')
+      .nth(2)
+      .locator(`.jp-RenderedFlight[data-mime-type="${MIME}"]`);
+    await expect(monitorResult.locator('.jp-flight-end')).toContainText('limit', {
+      timeout: 30000
+    });
+    await expect(monitorResult.locator('.jp-flight-chart .main-svg').first()).toBeVisible();
+    await expect(page.locator('.jp-flight-live')).toHaveCount(0);
+
     // the saved notebook keeps the result, not the widget
     await page.notebook.save();
     await page.reload({ waitForIsReady: false });
@@ -68,12 +86,13 @@ test.describe('Live widgets for streams', () => {
     if (!(await page.notebook.isOpen(name))) {
       await page.notebook.openByPath(`${tmpPath}/${name}`);
     }
-    await expect(
-      page.locator(`.jp-RenderedFlight[data-mime-type="${MIME}"] .jp-flight-end`).last()
-    ).toContainText('stopped');
+    const ends = page.locator(`.jp-RenderedFlight[data-mime-type="${MIME}"] .jp-flight-end`);
+    await expect(ends).toHaveCount(2);
+    await expect(ends.first()).toContainText('stopped');
+    await expect(page.locator('.jp-flight-chart .main-svg').first()).toBeVisible();
     await expect(page.locator('.jp-flight-live')).toHaveCount(0);
     await page.notebook.runCell(0);
-    await page.notebook.addCell('code', '%flight detach');
-    await page.notebook.runCell(2);
+    await page.notebook.setCell(3, 'code', '%flight detach');
+    await page.notebook.runCell(3);
   });
 });
