@@ -21,6 +21,7 @@ def settled(target, baseline: dict, timeout: float = 5.0) -> dict:
             and r["meta_path_len"] == baseline["meta_path_len"]
             and not r["trace"]
             and not r["profile"]
+            and r["switch_interval"] == baseline["switch_interval"]
         ),
         timeout=timeout,
     )
@@ -51,6 +52,30 @@ def test_detach_removes_everything(target):
     assert find_agent(inspect_process(target.pid)) is None
     rc, records = flight_json(target.pid, "detach")
     assert rc == 0 and "nothing to detach" in records[0]["text"]
+
+
+def test_the_attach_shortens_the_switch_interval_only_until_its_first_answer(target):
+    """Threads spinning in Python make every GIL wait of the agent's boot last a switch interval:
+    the bootstrap shortens it, the agent gives it back after its first answer, or after
+    BOOST_MAX_S when no request comes."""
+    from flight_agent.server import BOOST_MAX_S
+
+    baseline = target.report()["switch_interval"]
+    client = attach(target.pid)  # hello only: no answer to a request yet
+    try:
+        boosted = target.wait_report(lambda r: r["switch_interval"] < baseline, timeout=BOOST_MAX_S)
+        assert abs(boosted["switch_interval"] - 0.0002) < 1e-9
+        list(client.run("getglobal", {"module": "__main__", "field": "RESULTS"}))
+        target.wait_report(lambda r: r["switch_interval"] == baseline, timeout=BOOST_MAX_S)
+    finally:
+        client.detach()
+    # no request at all: restored after BOOST_MAX_S
+    client = attach(target.pid)
+    try:
+        target.wait_report(lambda r: r["switch_interval"] < baseline, timeout=BOOST_MAX_S)
+        target.wait_report(lambda r: r["switch_interval"] == baseline, timeout=BOOST_MAX_S + 3)
+    finally:
+        client.detach()
 
 
 def test_fifty_cycles_leave_the_target_correct(target):

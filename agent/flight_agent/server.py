@@ -33,6 +33,7 @@ from .streams import POLL_S, Stream
 
 MAX_SESSIONS = 32
 HELLO_TIMEOUT_S = 5.0
+BOOST_MAX_S = 2.0  # the attach's short switch interval ends after the first answer, or this
 
 _agent = None  # the running Agent of this process, if any
 _agent_lock = _thread.allocate_lock()
@@ -86,7 +87,7 @@ class Session:
 
 
 class Agent:
-    def __init__(self, runtime_dir: str, token: str | None = None):
+    def __init__(self, runtime_dir: str, token: str | None = None, switch_interval: float | None = None):
         self.pid = os.getpid()
         self.uid = os.geteuid()
         self.runtime_dir = runtime_dir
@@ -102,6 +103,16 @@ class Agent:
         self.wake_r, self.wake_w = os.pipe()
         self.listener: socket.socket | None = None
         self.started = time.time()
+        # The target's own switch interval while the attach runs with a shorter one (the bootstrap
+        # set it: see attach/inject.py); None once restored.
+        self.boosted_from = switch_interval
+        self.boosted_to = sys.getswitchinterval()
+
+    def end_boost(self) -> None:
+        """Give the target its switch interval back (unless it changed it itself meanwhile)."""
+        previous, self.boosted_from = self.boosted_from, None
+        if previous is not None and abs(sys.getswitchinterval() - self.boosted_to) < 1e-7:
+            sys.setswitchinterval(previous)
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -149,6 +160,7 @@ class Agent:
             except OSError:
                 pass
         os.write(self.wake_w, b"x")
+        self.end_boost()
         probe.remove_all()  # now, not when each session's thread notices: detach answers after this
         tt.TUNNEL.clear()
         for s in sessions:
@@ -166,9 +178,13 @@ class Agent:
         try:
             self._write_token_file()
             while not self.stopping:
-                ready, _, _ = select.select([listener.fileno(), self.wake_r], [], [])
+                timeout = BOOST_MAX_S if self.boosted_from is not None else None
+                ready, _, _ = select.select([listener.fileno(), self.wake_r], [], [], timeout)
                 if self.stopping or self.wake_r in ready:
                     break
+                if not ready:  # nobody came in time: no more short switch interval
+                    self.end_boost()
+                    continue
                 try:
                     conn, _ = listener.accept()
                 except OSError:
@@ -182,6 +198,7 @@ class Agent:
                     self.sessions[session.number] = session
                 _thread.start_new_thread(self._serve, (session,))
         finally:
+            self.end_boost()
             listener.close()
             os.close(self.wake_r)
             os.close(self.wake_w)
@@ -220,7 +237,9 @@ class Agent:
             )
             while not self.stopping:
                 request = protocol.read_frame(session.sock, protocol.MAX_REQUEST_BYTES)
-                if not self._handle(session, request):
+                keep = self._handle(session, request)
+                self.end_boost()  # the attach has its first answer
+                if not keep:
                     break
         except (protocol.ProtocolError, protocol.ConnectionClosed, OSError):
             pass
@@ -412,14 +431,20 @@ def _forget_agent(agent: Agent) -> None:
                 sys.modules.pop(name, None)
 
 
-def start_agent(runtime_dir: str, token: str | None = None, native_library: str | None = None) -> Agent:
-    """Start the agent once per process; a second call returns the running one."""
+def start_agent(
+    runtime_dir: str, token: str | None = None, native_library: str | None = None, switch_interval: float | None = None
+) -> Agent:
+    """Start the agent once per process; a second call returns the running one. ``switch_interval``:
+    the target's own, when the bootstrap shortened it for the attach (restored after the first answer)."""
     global _agent
     native.set_library(native_library)
     with _agent_lock:
         if _agent is not None and not _agent.stopping:
+            if switch_interval is not None:
+                _agent.boosted_from, _agent.boosted_to = switch_interval, sys.getswitchinterval()
+                _agent.end_boost()  # the running agent answers at once: no boost needed
             return _agent
-        agent = Agent(runtime_dir, token)
+        agent = Agent(runtime_dir, token, switch_interval)
         try:
             agent.start()
         except BaseException:

@@ -75,6 +75,7 @@ def report():
             "meta_path_len": len(sys.meta_path),
             "trace": sys.gettrace() is not None,
             "profile": sys.getprofile() is not None,
+            "switch_interval": sys.getswitchinterval(),
             "results": dict(RESULTS),
         }
         tmp = REPORT + ".tmp"

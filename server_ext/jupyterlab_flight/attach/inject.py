@@ -37,12 +37,14 @@ _INJECTOR_EXIT = {
     9: "the target refused the agent",
 }
 
+BOOST_SWITCH_INTERVAL_S = 0.0002
+
 # Runs in the target, in a fresh namespace. The agent's sources come inside the code itself and
 # are imported through a finder that lives only during the boot: loading them from files would
 # release the GIL at every file operation, and on a busy target each release costs a GIL wait.
 BOOTSTRAP = """\
 import sys
-def _flight_boot(sources, runtime, error_path, token):
+def _flight_boot(sources, runtime, error_path, token, switch_interval):
     if "flight_agent.server" not in sys.modules:
         ModuleSpec = type(sys.__spec__)
 
@@ -74,10 +76,16 @@ def _flight_boot(sources, runtime, error_path, token):
             raise
         finally:
             sys.meta_path.remove(Finder)
-    sys.modules["flight_agent.server"].start_agent(runtime, token, NATIVE)
+    sys.modules["flight_agent.server"].start_agent(runtime, token, NATIVE, switch_interval)
+# The boot and the first answer wait for the GIL at every socket call; threads spinning in
+# Python hand it over only every switch interval (5 ms): a short one until then (the agent
+# restores it after its first answer, or at the latest after BOOST_MAX_S).
+_flight_switch_interval = sys.getswitchinterval()
+sys.setswitchinterval(min(_flight_switch_interval, BOOST_SWITCH_INTERVAL))
 try:
-    _flight_boot(SOURCES, RUNTIME, ERROR_PATH, TOKEN)
+    _flight_boot(SOURCES, RUNTIME, ERROR_PATH, TOKEN, _flight_switch_interval)
 except BaseException:
+    sys.setswitchinterval(_flight_switch_interval)
     import json, os, traceback
     try:
         os.makedirs(RUNTIME, 0o700, exist_ok=True)
@@ -124,7 +132,8 @@ def bootstrap_code(target: TargetProcess, token: str) -> str:
         f"TOKEN = {token!r}\n"
         f"NATIVE = {BOOT_LIBRARY!r}\n"
         f"RUNTIME = {runtime!r}\n"
-        f"ERROR_PATH = {agent_paths(target.uid, target.pid)['error']!r}\n" + BOOTSTRAP
+        f"ERROR_PATH = {agent_paths(target.uid, target.pid)['error']!r}\n"
+        f"BOOST_SWITCH_INTERVAL = {BOOST_SWITCH_INTERVAL_S!r}\n" + BOOTSTRAP
     )
     # Whatever namespace runs this (a fresh dict from the boot library; __main__'s under
     # sys.remote_exec), it binds no name there.
