@@ -67,6 +67,14 @@ def of_type(messages: list, msg_type: str) -> list:
     return [m for m in messages if m["msg_type"] == msg_type]
 
 
+def brings_calls(message) -> bool:
+    """A batch of records to the widget with at least one observed call in it."""
+    if message["msg_type"] != "comm_msg":
+        return False
+    records = message["content"].get("data", {}).get("content", {}).get("records", [])
+    return any(r["kind"] == "watch" for r in records)
+
+
 def test_a_stream_is_a_live_widget_stopped_from_outside(kernel, observed):
     run_cell(kernel, "%load_ext jupyterlab_flight")
     run_cell(kernel, f"%flight attach {observed.pid}")
@@ -74,7 +82,7 @@ def test_a_stream_is_a_live_widget_stopped_from_outside(kernel, observed):
 
     def stop_once_records_came(message):
         # the kernel is busy with the magic: stop it from here, by the ids the widget carries
-        if message["msg_type"] == "comm_msg" and not stopped:
+        if brings_calls(message) and not stopped:
             [state] = [
                 m["content"]["data"]["state"] for m in opened if "agent_session" in m["content"]["data"]["state"]
             ]
@@ -132,9 +140,7 @@ def test_the_kernel_interrupt_still_stops_a_live_stream(manager, kernel, observe
     interrupted = []
 
     def interrupt_once_records_came(message):
-        data = message["content"].get("data", {})
-        calls = [r for r in data.get("content", {}).get("records", []) if r["kind"] == "watch"]
-        if message["msg_type"] == "comm_msg" and calls and not interrupted:
+        if brings_calls(message) and not interrupted:
             manager.interrupt_kernel()
             interrupted.append(True)
 

@@ -151,7 +151,8 @@ def report():
             "monitoring_tools": [i for i in range(6) if monitoring is not None and monitoring.get_tool(i)],
             "globals_same": sorted(globals()) == global_names,
             "profile_left": STATE["profile_left"],
-            "flight_modules": sorted(m for m in sys.modules if m.startswith("flight_agent")),
+            # list(): one atomic copy; iterating sys.modules itself races with imports in other threads
+            "flight_modules": sorted(m for m in list(sys.modules) if m.startswith("flight_agent")),
             "tasks": len(os.listdir("/proc/self/task")),
         }
         with open(REPORT + ".tmp", "w") as f:

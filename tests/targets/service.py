@@ -69,7 +69,8 @@ def report():
             "threads": threading.active_count(),
             "tasks": len(os.listdir("/proc/self/task")),
             "fds": len(os.listdir("/proc/self/fd")),
-            "flight_modules": sorted(m for m in sys.modules if m.startswith("flight_agent")),
+            # list(): one atomic copy; iterating sys.modules itself races with imports in other threads
+            "flight_modules": sorted(m for m in list(sys.modules) if m.startswith("flight_agent")),
             "stdout_original": sys.stdout is ORIGINAL_STDOUT,
             "stderr_original": sys.stderr is ORIGINAL_STDERR,
             "meta_path_len": len(sys.meta_path),
