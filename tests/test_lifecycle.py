@@ -56,8 +56,8 @@ def test_detach_removes_everything(target):
 
 def test_the_attach_shortens_the_switch_interval_only_until_its_first_answer(target):
     """Threads spinning in Python make every GIL wait of the agent's boot last a switch interval:
-    the bootstrap shortens it, the agent gives it back after its first answer, or after
-    BOOST_MAX_S when no request comes."""
+    the bootstrap shortens it, the agent gives it back after its first answer, or
+    BOOST_MAX_S after the attach at the latest (no request, or a first request that streams)."""
     from flight_agent.server import BOOST_MAX_S
 
     baseline = target.report()["switch_interval"]
@@ -69,7 +69,7 @@ def test_the_attach_shortens_the_switch_interval_only_until_its_first_answer(tar
         target.wait_report(lambda r: r["switch_interval"] == baseline, timeout=BOOST_MAX_S)
     finally:
         client.detach()
-    # no request at all: restored after BOOST_MAX_S
+    # no request at all: restored BOOST_MAX_S after the attach
     client = attach(target.pid)
     try:
         target.wait_report(lambda r: r["switch_interval"] < baseline, timeout=BOOST_MAX_S)

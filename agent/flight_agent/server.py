@@ -33,7 +33,7 @@ from .streams import POLL_S, Stream
 
 MAX_SESSIONS = 32
 HELLO_TIMEOUT_S = 5.0
-BOOST_MAX_S = 2.0  # the attach's short switch interval ends after the first answer, or this
+BOOST_MAX_S = 2.0  # the attach's short switch interval ends after the first answer, or this long after the start
 
 _agent = None  # the running Agent of this process, if any
 _agent_lock = _thread.allocate_lock()
@@ -107,6 +107,7 @@ class Agent:
         # set it: see attach/inject.py); None once restored.
         self.boosted_from = switch_interval
         self.boosted_to = sys.getswitchinterval()
+        self.boost_deadline = time.monotonic() + BOOST_MAX_S
 
     def end_boost(self) -> None:
         """Give the target its switch interval back (unless it changed it itself meanwhile)."""
@@ -178,12 +179,16 @@ class Agent:
         try:
             self._write_token_file()
             while not self.stopping:
-                timeout = BOOST_MAX_S if self.boosted_from is not None else None
+                timeout = None
+                if self.boosted_from is not None:  # a first request that streams never "answers"
+                    timeout = self.boost_deadline - time.monotonic()
+                    if timeout <= 0:
+                        self.end_boost()
+                        continue
                 ready, _, _ = select.select([listener.fileno(), self.wake_r], [], [], timeout)
                 if self.stopping or self.wake_r in ready:
                     break
-                if not ready:  # nobody came in time: no more short switch interval
-                    self.end_boost()
+                if not ready:
                     continue
                 try:
                     conn, _ = listener.accept()
