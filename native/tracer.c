@@ -38,7 +38,8 @@ typedef struct {
 
 typedef struct {
     flight_node *nodes;
-    int32_t count, capacity;
+    int32_t count, capacity; /* capacity: the most nodes a trace keeps (MAX_NODES) */
+    int32_t allocated;       /* nodes allocated so far: grown on demand, most trees are small */
     open_level *open;
     int32_t depth, open_capacity;
     int64_t interval_ns;
@@ -104,7 +105,15 @@ static void open_call(tracer *t, PyObject *obj, int builtin, void *frame) {
     int beyond_depth = t->max_depth > 0 && t->depth >= t->max_depth;
     int32_t parent = t->depth > 0 ? t->open[t->depth - 1].node : -1;
     if (!beyond_depth && (t->depth == 0 || parent >= 0)) {
-        if (t->count < t->capacity) {
+        if (t->count == t->allocated && t->count < t->capacity) {
+            int32_t allocated = t->allocated * 2 < t->capacity ? t->allocated * 2 : t->capacity;
+            flight_node *grown = realloc(t->nodes, sizeof(flight_node) * (size_t)allocated);
+            if (grown) {
+                t->nodes = grown;
+                t->allocated = allocated;
+            }
+        }
+        if (t->count < t->allocated) {
             index = t->count++;
             flight_node *n = &t->nodes[index];
             api.incref(obj);
@@ -183,7 +192,10 @@ __attribute__((visibility("default"))) int flight_tracer_start(int64_t interval_
     if (current) return -2; /* this thread is already traced (a recursive call) */
     tracer *t = calloc(1, sizeof(tracer));
     if (!t) return -3;
-    t->nodes = calloc((size_t)capacity, sizeof(flight_node));
+    /* Grown as the tree grows: zeroing room for the most nodes (10,000) at every traced call cost
+     * more than the tracing of a typical call. */
+    t->allocated = capacity < 64 ? capacity : 64;
+    t->nodes = malloc(sizeof(flight_node) * (size_t)(t->allocated > 0 ? t->allocated : 1));
     t->open_capacity = 64;
     t->open = calloc((size_t)t->open_capacity, sizeof(open_level));
     if (!t->nodes || !t->open) {

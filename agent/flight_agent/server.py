@@ -366,17 +366,21 @@ class Agent:
         """Send a stream's records until it ends; the client's ``stop`` ends it. Its hooks are
         removed before the final ``end`` record, whatever ends it (the connection too)."""
 
-        def send(record: dict) -> None:
-            record.setdefault("v", SCHEMA_VERSION)
-            session.send({"id": rid, "record": record})
+        def send(records: list) -> None:
+            if not records:
+                return
+            for record in records:
+                record.setdefault("v", SCHEMA_VERSION)
+            frames = protocol.encode_batches(rid, records)
+            with session.send_lock:
+                for frame in frames:
+                    session.sock.sendall(frame)
 
         session.stream = (rid, stream)
         try:
-            for record in stream.start():
-                send(record)
+            send(stream.start())
             while stream.finished is None and not self.stopping:
-                for record in stream.drain() + stream.tick():
-                    send(record)
+                send(stream.drain() + stream.tick())
                 if stream.finished is not None:
                     break
                 ready, _, _ = select.select([session.sock], [], [], POLL_S)
@@ -400,11 +404,13 @@ class Agent:
         finally:
             session.stream = None
             stream.close()
-        for record in stream.drain():
-            send(record)
+        last = stream.drain()
         if stream.dropped:
-            send({"kind": "message", "text": f"{stream.dropped} records were dropped: the client did not keep up"})
-        send({"kind": "end", "reason": stream.finished or "detached"})
+            last.append(
+                {"kind": "message", "text": f"{stream.dropped} records were dropped: the client did not keep up"}
+            )
+        last.append({"kind": "end", "reason": stream.finished or "detached"})
+        send(last)
 
 
 def _same_secret(given: str, expected: str) -> bool:

@@ -88,6 +88,11 @@ class AgentClient:
                 record = frame.get("record")
                 if isinstance(record, dict):
                     yield record
+                batch = frame.get("records")  # a stream's records, several per frame
+                if isinstance(batch, list):
+                    for record in batch:
+                        if isinstance(record, dict):
+                            yield record
         except protocol.ConnectionClosed:
             self.closed = True
             raise FlightError(f"the agent of pid {self.pid} closed the connection (did the process exit?)") from None
