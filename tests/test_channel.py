@@ -140,17 +140,21 @@ def test_stream_batches_keep_every_record_in_order_within_the_size_bound():
     records.insert(2500, {"kind": "trace", "index": -1, "blob": "y" * (protocol.BATCH_BYTES + 10)})
     frames = protocol.encode_batches(7, records)
     assert 3 <= len(frames) < 10  # ~1.7 MB of small records around one of 1 MB
+    import threading
+
     a, b = socket.socketpair()
     received = []
+    sender = threading.Thread(target=lambda: [a.sendall(frame) for frame in frames])  # frames > socket buffer
+    sender.start()
     try:
         for frame in frames:
-            a.sendall(frame)
             message = protocol.read_frame(b, protocol.MAX_RESPONSE_BYTES)
             assert message["id"] == 7 and set(message) == {"id", "records"}
             size = len(frame) - protocol.HEADER.size
             assert size <= protocol.BATCH_BYTES + 64 or len(message["records"]) == 1
             received.extend(message["records"])
     finally:
+        sender.join(10)
         a.close()
         b.close()
     assert received == records
