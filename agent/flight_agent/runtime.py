@@ -10,8 +10,25 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 
 BASE = "/tmp"  # fixed, not $TMPDIR: the client and the target must agree whatever their environments
+
+
+# The switch interval while the agent's boot or a one-shot command runs (the target's own, 5 ms by
+# default, otherwise): every socket call releases the GIL, and a thread spinning in Python gives
+# it back only at the interval.
+SHORT_SWITCH_INTERVAL_S = 0.0002
+
+
+def set_switch_interval(seconds: float) -> None:
+    """CPython keeps whole microseconds and truncates: aim at the middle of the wanted one, so a
+    value read back and set again never drifts down."""
+    sys.setswitchinterval((round(seconds * 1e6) + 0.5) / 1e6)
+
+
+def same_switch_interval(a: float, b: float) -> bool:
+    return round(a * 1e6) == round(b * 1e6)
 
 
 def default_dir(uid: int) -> str:

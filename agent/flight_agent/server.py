@@ -112,8 +112,8 @@ class Agent:
     def end_boost(self) -> None:
         """Give the target its switch interval back (unless it changed it itself meanwhile)."""
         previous, self.boosted_from = self.boosted_from, None
-        if previous is not None and abs(sys.getswitchinterval() - self.boosted_to) < 1e-7:
-            sys.setswitchinterval(previous)
+        if previous is not None and runtime.same_switch_interval(sys.getswitchinterval(), self.boosted_to):
+            runtime.set_switch_interval(previous)
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -261,7 +261,12 @@ class Agent:
         op = request.get("op")
         rid = request.get("id")
         if op == "run":
-            self._run_command(session, rid, request.get("command"), request.get("args") or {})
+            command = request.get("command")
+            if command in STREAMS or command == "console":  # long runs: the target's own interval
+                self._run_command(session, rid, command, request.get("args") or {})
+            else:
+                with short_switch_interval():
+                    self._run_command(session, rid, command, request.get("args") or {})
             return True
         if op == "interrupt":
             target = self.sessions.get(request.get("session"))
@@ -411,6 +416,22 @@ class Agent:
             )
         last.append({"kind": "end", "reason": stream.finished or "detached"})
         send(last)
+
+
+class short_switch_interval:
+    """A one-shot command (stack, getglobal...) answers with a few socket calls, each releasing
+    the GIL; a thread spinning in Python gives it back only at the switch interval. Shorter while
+    the command runs (milliseconds), then the target's again, unless someone changed it meanwhile
+    (so nested uses, from two sessions, end with the target's value)."""
+
+    def __enter__(self):
+        self.previous = sys.getswitchinterval()
+        runtime.set_switch_interval(min(self.previous, runtime.SHORT_SWITCH_INTERVAL_S))
+        self.short = sys.getswitchinterval()
+
+    def __exit__(self, *exc):
+        if runtime.same_switch_interval(sys.getswitchinterval(), self.short):
+            runtime.set_switch_interval(self.previous)
 
 
 def _same_secret(given: str, expected: str) -> bool:

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+from flight_agent.runtime import SHORT_SWITCH_INTERVAL_S
+
 from ..client import agent_paths, runtime_dir_for
 from ..errors import FlightError
 from .process import REMOTE_EXEC_VERSION, TargetProcess
@@ -36,8 +38,6 @@ _INJECTOR_EXIT = {
     8: "the target exited during attach",
     9: "the target refused the agent",
 }
-
-BOOST_SWITCH_INTERVAL_S = 0.0002
 
 # Runs in the target, in a fresh namespace. The agent's sources come inside the code itself and
 # are imported through a finder that lives only during the boot: loading them from files would
@@ -80,12 +80,13 @@ def _flight_boot(sources, runtime, error_path, token, switch_interval):
 # The boot and the first answer wait for the GIL at every socket call; threads spinning in
 # Python hand it over only every switch interval (5 ms): a short one until then (the agent
 # restores it after its first answer, or at the latest after BOOST_MAX_S).
+# (CPython keeps whole microseconds, truncating: +0.5 us so a value set again does not drift)
 _flight_switch_interval = sys.getswitchinterval()
-sys.setswitchinterval(min(_flight_switch_interval, BOOST_SWITCH_INTERVAL))
+sys.setswitchinterval((round(min(_flight_switch_interval, BOOST_SWITCH_INTERVAL) * 1e6) + 0.5) / 1e6)
 try:
     _flight_boot(SOURCES, RUNTIME, ERROR_PATH, TOKEN, _flight_switch_interval)
 except BaseException:
-    sys.setswitchinterval(_flight_switch_interval)
+    sys.setswitchinterval((round(_flight_switch_interval * 1e6) + 0.5) / 1e6)
     import json, os, traceback
     try:
         os.makedirs(RUNTIME, 0o700, exist_ok=True)
@@ -133,7 +134,7 @@ def bootstrap_code(target: TargetProcess, token: str) -> str:
         f"NATIVE = {BOOT_LIBRARY!r}\n"
         f"RUNTIME = {runtime!r}\n"
         f"ERROR_PATH = {agent_paths(target.uid, target.pid)['error']!r}\n"
-        f"BOOST_SWITCH_INTERVAL = {BOOST_SWITCH_INTERVAL_S!r}\n" + BOOTSTRAP
+        f"BOOST_SWITCH_INTERVAL = {SHORT_SWITCH_INTERVAL_S!r}\n" + BOOTSTRAP
     )
     # Whatever namespace runs this (a fresh dict from the boot library; __main__'s under
     # sys.remote_exec), it binds no name there.
