@@ -15,20 +15,44 @@ import sys
 BASE = "/tmp"  # fixed, not $TMPDIR: the client and the target must agree whatever their environments
 
 
-# The switch interval while the agent's boot or a one-shot command runs (the target's own, 5 ms by
-# default, otherwise): every socket call releases the GIL, and a thread spinning in Python gives
-# it back only at the interval.
 SHORT_SWITCH_INTERVAL_S = 0.0002
 
 
-def set_switch_interval(seconds: float) -> None:
-    """CPython keeps whole microseconds and truncates: aim at the middle of the wanted one, so a
-    value read back and set again never drifts down."""
+class ShortSwitchInterval:
+    """A short switch interval while the agent boots or answers a one-shot command.
+
+    Every socket call releases the GIL, and a thread spinning in Python gives it back only at the
+    switch interval (5 ms by default), so each call would wait that long. ``end()`` gives the
+    target its own interval back unless someone changed it meanwhile: overlapping uses (two
+    sessions) end with the target's value. CPython keeps whole microseconds and truncates, so
+    values are set at the middle of their microsecond: read back and set again, they never drift.
+    """
+
+    def __init__(self, previous: float | None = None):
+        """``previous``: the target's own interval when the attach's bootstrap already set the short
+        one (before the agent's imports, which may read the standard library's files)."""
+        if previous is None:
+            previous = sys.getswitchinterval()
+            _set_switch_interval(min(previous, SHORT_SWITCH_INTERVAL_S))
+        self.previous = previous
+        self.short = sys.getswitchinterval()
+        self.active = True
+
+    def end(self) -> None:
+        if self.active:
+            self.active = False
+            if round(sys.getswitchinterval() * 1e6) == round(self.short * 1e6):
+                _set_switch_interval(self.previous)
+
+    def __enter__(self) -> ShortSwitchInterval:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.end()
+
+
+def _set_switch_interval(seconds: float) -> None:
     sys.setswitchinterval((round(seconds * 1e6) + 0.5) / 1e6)
-
-
-def same_switch_interval(a: float, b: float) -> bool:
-    return round(a * 1e6) == round(b * 1e6)
 
 
 def default_dir(uid: int) -> str:

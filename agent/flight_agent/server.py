@@ -87,7 +87,7 @@ class Session:
 
 
 class Agent:
-    def __init__(self, runtime_dir: str, token: str | None = None, switch_interval: float | None = None):
+    def __init__(self, runtime_dir: str, token: str | None = None):
         self.pid = os.getpid()
         self.uid = os.geteuid()
         self.runtime_dir = runtime_dir
@@ -103,20 +103,26 @@ class Agent:
         self.wake_r, self.wake_w = os.pipe()
         self.listener: socket.socket | None = None
         self.started = time.time()
-        # The target's own switch interval while the attach runs with a shorter one (the bootstrap
-        # set it: see attach/inject.py); None once restored.
-        self.boosted_from = switch_interval
-        self.boosted_to = sys.getswitchinterval()
-        self.boost_deadline = time.monotonic() + BOOST_MAX_S
-
-    def end_boost(self) -> None:
-        """Give the target its switch interval back (unless it changed it itself meanwhile)."""
-        previous, self.boosted_from = self.boosted_from, None
-        if previous is not None and runtime.same_switch_interval(sys.getswitchinterval(), self.boosted_to):
-            runtime.set_switch_interval(previous)
+        # The attach's short switch interval: from the start until the first answer, or BOOST_MAX_S
+        self.boost: runtime.ShortSwitchInterval | None = None
+        self.boost_deadline = 0.0
 
     # -- life cycle --------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, switch_interval: float | None = None) -> None:
+        """``switch_interval``: the target's own, when the bootstrap already shortened it."""
+        self.boost = runtime.ShortSwitchInterval(switch_interval)
+        self.boost_deadline = time.monotonic() + BOOST_MAX_S
+        try:
+            self._listen()
+        except BaseException:
+            self.end_boost()
+            raise
+
+    def end_boost(self) -> None:
+        if self.boost is not None:
+            self.boost.end()
+
+    def _listen(self) -> None:
         runtime.ensure_private_dir(self.runtime_dir)
         for path in (self.paths["socket"], self.paths["token"]):
             if os.path.lexists(path):
@@ -180,7 +186,7 @@ class Agent:
             self._write_token_file()
             while not self.stopping:
                 timeout = None
-                if self.boosted_from is not None:  # a first request that streams never "answers"
+                if self.boost is not None and self.boost.active:  # a first request that streams never "answers"
                     timeout = self.boost_deadline - time.monotonic()
                     if timeout <= 0:
                         self.end_boost()
@@ -265,7 +271,7 @@ class Agent:
             if command in STREAMS or command == "console":  # long runs: the target's own interval
                 self._run_command(session, rid, command, request.get("args") or {})
             else:
-                with short_switch_interval():
+                with runtime.ShortSwitchInterval():
                     self._run_command(session, rid, command, request.get("args") or {})
             return True
         if op == "interrupt":
@@ -418,22 +424,6 @@ class Agent:
         send(last)
 
 
-class short_switch_interval:
-    """A one-shot command (stack, getglobal...) answers with a few socket calls, each releasing
-    the GIL; a thread spinning in Python gives it back only at the switch interval. Shorter while
-    the command runs (milliseconds), then the target's again, unless someone changed it meanwhile
-    (so nested uses, from two sessions, end with the target's value)."""
-
-    def __enter__(self):
-        self.previous = sys.getswitchinterval()
-        runtime.set_switch_interval(min(self.previous, runtime.SHORT_SWITCH_INTERVAL_S))
-        self.short = sys.getswitchinterval()
-
-    def __exit__(self, *exc):
-        if runtime.same_switch_interval(sys.getswitchinterval(), self.short):
-            runtime.set_switch_interval(self.previous)
-
-
 def _same_secret(given: str, expected: str) -> bool:
     """Constant-time comparison. _operator is built in: no import cost (hmac pulls in OpenSSL)."""
     import _operator
@@ -467,18 +457,17 @@ def start_agent(
     runtime_dir: str, token: str | None = None, native_library: str | None = None, switch_interval: float | None = None
 ) -> Agent:
     """Start the agent once per process; a second call returns the running one. ``switch_interval``:
-    the target's own, when the bootstrap shortened it for the attach (restored after the first answer)."""
+    the target's own, when the attach's bootstrap shortened it (restored after the first answer)."""
     global _agent
     native.set_library(native_library)
     with _agent_lock:
         if _agent is not None and not _agent.stopping:
-            if switch_interval is not None:
-                _agent.boosted_from, _agent.boosted_to = switch_interval, sys.getswitchinterval()
-                _agent.end_boost()  # the running agent answers at once: no boost needed
+            if switch_interval is not None:  # the running agent answers at once
+                runtime.ShortSwitchInterval(switch_interval).end()
             return _agent
-        agent = Agent(runtime_dir, token, switch_interval)
+        agent = Agent(runtime_dir, token)
         try:
-            agent.start()
+            agent.start(switch_interval)
         except BaseException:
             runtime.write_private_file(
                 runtime.agent_paths(runtime_dir, os.getpid())["error"], {"error": _traceback_text()}

@@ -77,10 +77,11 @@ def _flight_boot(sources, runtime, error_path, token, switch_interval):
         finally:
             sys.meta_path.remove(Finder)
     sys.modules["flight_agent.server"].start_agent(runtime, token, NATIVE, switch_interval)
-# The boot and the first answer wait for the GIL at every socket call; threads spinning in
-# Python hand it over only every switch interval (5 ms): a short one until then (the agent
-# restores it after its first answer, or at the latest after BOOST_MAX_S).
-# (CPython keeps whole microseconds, truncating: +0.5 us so a value set again does not drift)
+# The boot and the first answer wait for the GIL at every file and socket call (the agent's
+# imports may read the standard library's files); threads spinning in Python hand it over only
+# every switch interval (5 ms): a short one from here (runtime.ShortSwitchInterval, which the
+# agent ends after its first answer; started in the agent instead, after the imports, an attach
+# with one busy thread took 151 ms instead of 58). CPython keeps whole microseconds, truncating.
 _flight_switch_interval = sys.getswitchinterval()
 sys.setswitchinterval((round(min(_flight_switch_interval, BOOST_SWITCH_INTERVAL) * 1e6) + 0.5) / 1e6)
 try:
