@@ -14,7 +14,7 @@ import sys
 import time
 
 from .. import native
-from ..hooks.observing import ObservingStream, thread_name
+from ..hooks.observing import ObservingStream
 from ..hooks.probe import Call
 from ..streams import Stream
 
@@ -266,16 +266,8 @@ class TraceStream(ObservingStream):
 
     def report(self, call: Call, index: int, root: dict, cut: bool) -> None:
         root["cost_ms"] = round(call.cost_ms, 6)  # the observed call's own measure, awaits included
-        record = {
-            "kind": "trace",
-            "index": index,
-            "method": self.site.name,
-            "thread_id": call.thread_id,
-            "thread_name": thread_name(call.thread_id),
-            "time": call.start_time(),
-            "cost_ms": round(call.cost_ms, 6),
-            "root": root,
-        }
+        record = self.call_record("trace", index, call)
+        record["root"] = root
         if cut:
             record["cut"] = f"more than {MAX_NODES} calls: the rest are not shown"
         self.push(record)

@@ -9,7 +9,7 @@ count. Values are rendered on the calling thread, at return, like every value (r
 from __future__ import annotations
 
 from ..expressions import CallExpression, ExpressionError, compile_expression
-from ..hooks.observing import ObservingStream, call_values, exception_info, thread_name
+from ..hooks.observing import ObservingStream, call_values, exception_info
 from ..hooks.probe import Call
 from ..render import RenderOptions, render_value
 from ..streams import Stream
@@ -56,17 +56,9 @@ class WatchStream(ObservingStream):
                 values.append({"expr": expression.text, "value": render_value(expression(*arguments), self.options)})
             except ExpressionError as e:
                 values.append({"expr": expression.text, "error": {"type": e.error_type, "message": e.error_message}})
-        record = {
-            "kind": "watch",
-            "index": index,
-            "method": self.site.name,
-            "thread_id": call.thread_id,
-            "thread_name": thread_name(call.thread_id),
-            "time": call.start_time(),
-            "cost_ms": round(call.cost_ms, 6),
-            "exception": exception_info(call.exception),
-            "values": values,
-        }
+        record = self.call_record("watch", index, call)
+        record["exception"] = exception_info(call.exception)
+        record["values"] = values
         if filter_error is not None:
             record["filter_error"] = filter_error
         self.push(record)

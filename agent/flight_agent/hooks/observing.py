@@ -104,6 +104,18 @@ class ObservingStream(Stream, Observer):
             self.count += 1
             return self.count, error
 
+    def call_record(self, kind: str, index: int, call: Call) -> dict:
+        """The fields every record of one observed call has (docs/schema.md)."""
+        return {
+            "kind": kind,
+            "index": index,
+            "method": self.site.name,
+            "thread_id": call.thread_id,
+            "thread_name": thread_name(call.thread_id),
+            "time": call.start_time(),
+            "cost_ms": round(call.cost_ms, 6),
+        }
+
     def shown(self, index: int) -> None:
         if self.limit is not None and index >= self.limit:
             self.finish("limit")
