@@ -134,15 +134,21 @@ export interface IWatchValue {
 }
 
 /**
- * A `watch` record: one observed call.
+ * The fields every record of one observed call has (watch, trace, tt).
  */
-export interface IWatchRecord extends IRecord {
+export interface ICallRecord extends IRecord {
   index: number;
   method: string;
   thread_id?: number | null;
   thread_name?: string | null;
   time: number;
   cost_ms: number;
+}
+
+/**
+ * A `watch` record: one observed call.
+ */
+export interface IWatchRecord extends ICallRecord {
   exception: IException | null;
   values: IWatchValue[];
   filter_error?: { expr: string; type: string; message?: string | null };
@@ -182,25 +188,14 @@ export interface ICallNode {
 /**
  * A `trace` record: one observed call as a call tree.
  */
-export interface ITraceRecord extends IRecord {
-  index: number;
-  method: string;
-  thread_id?: number | null;
-  thread_name?: string | null;
-  time: number;
-  cost_ms: number;
+export interface ITraceRecord extends ICallRecord {
   root: ICallNode;
 }
 
 /**
  * A `tt_record` record (and a row of `tt_list`).
  */
-export interface ITtRecord extends IRecord {
-  index: number;
-  method: string;
-  time: number;
-  cost_ms: number;
-  thread_name?: string | null;
+export interface ITtRecord extends ICallRecord {
   is_return?: boolean;
   is_exception?: boolean;
   exception?: IException | null;

@@ -7,6 +7,7 @@
  */
 import { badge, el, formatDateTime, formatMs, formatTime, str } from '../dom';
 import {
+  ICallRecord,
   IException,
   IMonitorRecord,
   IRecord,
@@ -164,23 +165,32 @@ export function renderWatchDetail(record: IWatchRecord): HTMLElement {
   return root;
 }
 
+/**
+ * The columns of one observed call that watch and tt tables share: time, method, thread, cost.
+ */
+function callColumns<T extends ICallRecord>(): IColumn<T>[] {
+  return [
+    {
+      title: 'time',
+      cell: r => formatTime(r.time),
+      key: r => r.time,
+      help: 'when the call started',
+      className: 'jp-flight-col-time'
+    },
+    { title: 'method', cell: r => str(r.method), className: METHOD },
+    { title: 'thread', cell: r => str(r.thread_name), className: THREAD },
+    {
+      title: 'cost ms',
+      cell: r => formatMs(r.cost_ms),
+      key: r => r.cost_ms,
+      numeric: true
+    }
+  ];
+}
+
 const watchColumns: IColumn<IWatchRecord>[] = [
   { title: '#', cell: r => str(r.index), key: r => r.index, numeric: true },
-  {
-    title: 'time',
-    cell: r => formatTime(r.time),
-    key: r => r.time,
-    help: 'when the call started',
-    className: 'jp-flight-col-time'
-  },
-  { title: 'method', cell: r => str(r.method), className: METHOD },
-  { title: 'thread', cell: r => str(r.thread_name), className: THREAD },
-  {
-    title: 'cost ms',
-    cell: r => formatMs(r.cost_ms),
-    key: r => r.cost_ms,
-    numeric: true
-  },
+  ...callColumns<IWatchRecord>(),
   {
     title: 'result',
     className: 'jp-flight-col-result',
@@ -364,20 +374,7 @@ const ttColumns: IColumn<ITtRecord>[] = [
     numeric: true,
     help: 'tt -i INDEX shows the call; tt -i INDEX -p replays it'
   },
-  {
-    title: 'time',
-    cell: r => formatTime(r.time),
-    key: r => r.time,
-    className: 'jp-flight-col-time'
-  },
-  { title: 'method', cell: r => str(r.method), className: METHOD },
-  { title: 'thread', cell: r => str(r.thread_name), className: THREAD },
-  {
-    title: 'cost ms',
-    cell: r => formatMs(r.cost_ms),
-    key: r => r.cost_ms,
-    numeric: true
-  },
+  ...callColumns<ITtRecord>(),
   {
     title: 'result',
     className: 'jp-flight-col-fill',
