@@ -51,6 +51,21 @@ def make_tempdir(prefix: str) -> str:
     return path
 
 
+def write_script(prefix: str, source: str) -> str:
+    """A target script in a fresh temporary folder (removed by cleanup()); returns its path."""
+    path = os.path.join(make_tempdir(prefix), "target.py")
+    with open(path, "w") as f:
+        f.write(source)
+    return path
+
+
+def print_problems(problems: list) -> None:
+    if problems:
+        print(f"\n{len(problems)} problem(s):")
+        for p in problems[:40]:
+            print("  " + p)
+
+
 def start_target(
     python: str, script: str, *args: str, stderr_path: str, ready_timeout: float = 20.0
 ) -> subprocess.Popen:

@@ -204,10 +204,8 @@ def main() -> int:
 
     c.install_cleanup()
     load_start = os.getloadavg()
-    tmpdir = c.make_tempdir("flight-bench-attach-")
-    script = os.path.join(tmpdir, "target.py")
-    with open(script, "w") as f:
-        f.write(TARGET)
+    script = c.write_script("flight-bench-attach-", TARGET)
+    tmpdir = os.path.dirname(script)
 
     rows = [(p, 0) for p in pythons] + [(p, 1) for p in pythons] + [(busy_python, 3)]
     versions = {p: c.python_version(p) for p in set(pythons + [busy_python])}
@@ -315,10 +313,7 @@ def main() -> int:
             "problems": problems,
         },
     )
-    if problems:
-        print(f"\n{len(problems)} problem(s):")
-        for p in problems[:40]:
-            print("  " + p)
+    c.print_problems(problems)
     print(f"\nraw timings: {os.path.relpath(path, c.REPO)}")
     return 0
 

@@ -823,9 +823,7 @@ def main() -> int:
     t_start = time.monotonic()
     for series in series_list:
         pfp_env.ensure(series)
-    tmp = c.make_tempdir("flight-bench-observe-")
-    with open(os.path.join(tmp, "target.py"), "w") as fh:
-        fh.write(TARGET)
+    tmp = os.path.dirname(c.write_script("flight-bench-observe-", TARGET))
 
     problems: list[str] = []
     raw: dict = {}
@@ -868,10 +866,7 @@ def main() -> int:
             "problems": problems,
         },
     )
-    if problems:
-        print(f"\n{len(problems)} problem(s):")
-        for p in problems[:40]:
-            print("  " + p)
+    c.print_problems(problems)
     print(f"\nduration {time.monotonic() - t_start:.0f} s; raw: {os.path.relpath(path, c.REPO)}")
     return 0
 

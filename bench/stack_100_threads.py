@@ -158,10 +158,8 @@ def main() -> int:
 
     c.install_cleanup()
     load_start = os.getloadavg()
-    tmpdir = c.make_tempdir("flight-bench-stack-")
-    script = os.path.join(tmpdir, "target.py")
-    with open(script, "w") as f:
-        f.write(TARGET)
+    script = c.write_script("flight-bench-stack-", TARGET)
+    tmpdir = os.path.dirname(script)
     version = c.python_version(args.python)
 
     raw = {m: [] for m in methods}
@@ -253,8 +251,7 @@ def main() -> int:
         {"runs": args.runs, "loadavg_at_start": load_start, "python": version, "threads": N_THREADS, "busy": args.busy, "summaries": summaries,
          "raw": raw, "thread_counts": leak, "problems": problems, "failures": failures},
     )  # fmt: skip
-    for p in problems[:40]:
-        print("  problem: " + p)
+    c.print_problems(problems)
     print(f"\nraw timings: {os.path.relpath(path, c.REPO)}")
     if failures:
         print(f"\nFAIL: {len(failures)} result(s) did not hold the target's {N_THREADS} threads:", file=sys.stderr)
