@@ -18,7 +18,7 @@ from flight_agent import protocol, runtime
 from flight_agent.runtime import agent_paths as _agent_paths
 
 from . import __version__
-from .errors import FlightError
+from .errors import AgentRefused, AttachFailed, ConnectionLost, FlightError, UnsafeRuntime
 
 
 def runtime_dir_for(uid: int) -> str:
@@ -31,7 +31,7 @@ def agent_paths(uid: int, pid: int) -> dict:
         try:
             runtime.check_private_dir(directory, uid)
         except runtime.UnsafeRuntimeDir as e:
-            raise FlightError(str(e)) from None
+            raise UnsafeRuntime(str(e)) from None
     return _agent_paths(directory, pid)
 
 
@@ -40,7 +40,7 @@ class AgentClient:
         self.pid = pid
         self.sock = sock
         self.hello = hello
-        self.session = hello.get("session")
+        self.connection = hello.get("connection")  # this connection's number in the agent
         self._socket_path = socket_path
         self._token = token
         self._ids = itertools.count(1)
@@ -57,10 +57,10 @@ class AgentClient:
             hello = protocol.read_frame(sock, protocol.MAX_RESPONSE_BYTES, idle_timeout=timeout)
         except (OSError, protocol.ProtocolError, protocol.ConnectionClosed) as e:
             sock.close()
-            raise FlightError(f"cannot reach the agent of pid {pid}: {e or type(e).__name__}") from None
+            raise AttachFailed(f"cannot reach the agent of pid {pid}: {e or type(e).__name__}") from None
         if not hello.get("ok"):
             sock.close()
-            raise FlightError(
+            raise AgentRefused(
                 f"the agent of pid {pid} refused the connection: {hello.get('message', 'unknown reason')}"
             )
         sock.settimeout(None)
@@ -73,7 +73,7 @@ class AgentClient:
     def request(self, message: dict, timeout: float | None = None) -> Iterator[dict]:
         """Send one request and yield its records until the agent says it is done."""
         if self.closed:
-            raise FlightError("this connection to the agent is closed")
+            raise ConnectionLost("this connection to the agent is closed")
         rid = next(self._ids)
         message = dict(message, id=rid)
         self.current_request = rid
@@ -95,10 +95,10 @@ class AgentClient:
                             yield record
         except protocol.ConnectionClosed:
             self.closed = True
-            raise FlightError(f"the agent of pid {self.pid} closed the connection (did the process exit?)") from None
+            raise ConnectionLost(f"the agent of pid {self.pid} closed the connection (did the process exit?)") from None
         except (OSError, protocol.ProtocolError) as e:
             self.closed = True
-            raise FlightError(f"lost the connection to the agent of pid {self.pid}: {e}") from None
+            raise ConnectionLost(f"lost the connection to the agent of pid {self.pid}: {e}") from None
         finally:
             self.current_request = None
 
@@ -113,21 +113,36 @@ class AgentClient:
         except OSError:
             pass
 
-    def run(self, command: str, args: dict, timeout: float | None = None) -> Iterator[dict]:
-        return self.request({"op": "run", "command": command, "args": args}, timeout=timeout)
+    def run(self, command: str, args: dict, long_running: bool = False, timeout: float | None = None) -> Iterator[dict]:
+        """Run a command in the agent. ``long_running`` (streams, console) keeps the target's own
+        switch interval while it runs; one-shot commands get the short one."""
+        message = {"op": "run", "command": command, "args": args, "long_running": long_running}
+        return self.request(message, timeout=timeout)
+
+    def cancel(self) -> bool:
+        """Stop what this connection runs, whatever it is: a stream ends with its records (and
+        its ``end``), console code gets KeyboardInterrupt. False when the interrupt cannot reach
+        the agent (then only dropping the connection ends the command)."""
+        self.stop("stopped")
+        try:
+            self.interrupt()
+        except FlightError:
+            return False
+        return True
 
     def interrupt(self) -> None:
-        """Ask the agent, over a second connection, to interrupt what this session runs."""
+        """Ask the agent, over a second connection, to interrupt what this connection runs."""
         other = AgentClient.connect(self.pid, self._socket_path, self._token, timeout=2.0)
         try:
-            list(other.request({"op": "interrupt", "session": self.session}, timeout=2.0))
+            list(other.request({"op": "interrupt", "connection": self.connection}, timeout=2.0))
         finally:
             other.close()
 
-    def stop_stream(self, session: int, request: int) -> bool:
-        """End the stream that request ``request`` of agent session ``session`` runs (another
-        connection's); False when there is no such stream (it has ended)."""
-        records = list(self.request({"op": "stop_stream", "session": session, "request": request}, timeout=5.0))
+    def stop_stream(self, connection: int, request: int) -> bool:
+        """End the stream that request ``request`` of another connection runs; False when there
+        is no such stream (it has ended)."""
+        message = {"op": "stop_stream", "connection": connection, "request": request}
+        records = list(self.request(message, timeout=5.0))
         for record in records:
             if record.get("kind") == "error":
                 raise FlightError(record.get("message", "the agent refused to stop the stream"))

@@ -14,6 +14,8 @@ import time
 
 import psutil
 
+from .attach.process import python_version
+
 _KERNEL_FILE = re.compile(r"kernel-([^/\s]+)\.json")
 _PYTHON_EXE = re.compile(r"python(\d)(?:\.(\d+))?")
 
@@ -30,21 +32,16 @@ def kernel_id_of(cmdline: list) -> str | None:
 
 
 def _python_version(proc: psutil.Process) -> str | None:
+    """ "3.11" (the attach step's detector), "3" when only the executable's name says Python."""
     try:
-        exe = os.path.basename(proc.exe())
+        exe = proc.exe()
     except (psutil.Error, OSError):
         return None
-    m = _PYTHON_EXE.match(exe)
-    if not m:
+    m = _PYTHON_EXE.match(os.path.basename(exe))
+    if not m:  # only executables named python* are read further: /proc/<pid>/maps is not free
         return None
-    if m.group(2):
-        return f"{m.group(1)}.{m.group(2)}"
-    try:  # "python3": the version is in the mapped libpython, or in the resolved executable
-        maps = open(f"/proc/{proc.pid}/maps").read()
-    except OSError:
-        return m.group(1)
-    lib = re.search(r"libpython(\d)\.(\d+)", maps)
-    return f"{lib.group(1)}.{lib.group(2)}" if lib else m.group(1)
+    version = python_version(proc.pid, exe)
+    return f"{version[0]}.{version[1]}" if version else m.group(1)
 
 
 def list_python_processes(notebooks: dict | None = None, sample_s: float = 0.1) -> list:
@@ -116,7 +113,7 @@ def running_server_notebooks() -> dict:
 
 def resolve_kernel(spec: str, notebooks: dict | None = None) -> int:
     """The pid of the kernel named by id (or its prefix) or by notebook name/path."""
-    from .errors import FlightError
+    from .errors import FlightError, TargetNotFound
 
     notebooks = running_server_notebooks() if notebooks is None else notebooks
     kernels = [p for p in list_python_processes(notebooks, sample_s=0.0) if p["kernel_id"]]
@@ -133,4 +130,4 @@ def resolve_kernel(spec: str, notebooks: dict | None = None) -> int:
     if len(by_id) > 1 or len(by_name) > 1:
         raise FlightError(f"kernel:{spec} matches several kernels; give more of the kernel id")
     known = ", ".join(f"{p['kernel_id'][:8]} ({p['notebook'] or 'no notebook'})" for p in kernels) or "none"
-    raise FlightError(f"no kernel matches {spec!r}; kernels on this machine: {known}")
+    raise TargetNotFound(f"no kernel matches {spec!r}; kernels on this machine: {known}")

@@ -14,7 +14,7 @@ import os
 import time
 
 from ..client import AgentClient, agent_paths, runtime_dir_for
-from ..errors import FlightError
+from ..errors import AgentRefused, AttachFailed, FlightError
 from .inject import inject_agent
 from .process import TargetProcess, inspect_process
 from .process import start_time as process_start_time
@@ -51,18 +51,18 @@ def _wait_for_agent(target: TargetProcess, token: str, deadline: float) -> Agent
     paths = agent_paths(target.uid, target.pid)
     while time.monotonic() < deadline:
         if os.path.exists(paths["error"]):
-            raise FlightError(f"the agent failed to start in pid {target.pid}: {_boot_error(paths['error'])}")
+            raise AttachFailed(f"the agent failed to start in pid {target.pid}: {_boot_error(paths['error'])}")
         if os.path.exists(paths["socket"]):
             try:
                 return AgentClient.connect(target.pid, paths["socket"], token, timeout=2.0)
-            except FlightError as e:
-                if "refused the connection" in e.message:  # an agent that was already there
-                    existing = find_agent(target)
-                    if existing is not None:
-                        return existing
-                # not listening yet: try again
+            except AgentRefused:  # an agent that was already there, with its own token
+                existing = find_agent(target)
+                if existing is not None:
+                    return existing
+            except FlightError:
+                pass  # not listening yet: try again
         time.sleep(0.001)
-    raise FlightError(
+    raise AttachFailed(
         f"pid {target.pid} did not start the agent within {ATTACH_TIMEOUT_S:g} s: a thread may hold the GIL "
         f"without releasing it (a long C call?). 'stack --native' still reads it from outside: "
         f"flight_profiler {target.pid} --cmd 'stack --native'"
@@ -153,4 +153,16 @@ def attach(pid: int, timeout: float = ATTACH_TIMEOUT_S) -> AgentClient:
         os.close(lock)
 
 
-__all__ = ["attach", "find_agent", "inspect_process", "TargetProcess"]
+def attach_self() -> AgentClient:
+    """Diagnose this process (a notebook's own kernel) in-process: start the agent here, with
+    no injection, and connect to it."""
+    from flight_agent.runtime import default_dir
+    from flight_agent.server import start_agent
+
+    from .inject import BOOT_LIBRARY
+
+    start_agent(default_dir(os.geteuid()), native_library=BOOT_LIBRARY)
+    return attach(os.getpid())
+
+
+__all__ = ["attach", "attach_self", "find_agent", "inspect_process", "TargetProcess"]

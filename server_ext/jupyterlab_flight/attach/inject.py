@@ -22,7 +22,7 @@ import tempfile
 from flight_agent.runtime import SHORT_SWITCH_INTERVAL_S
 
 from ..client import agent_paths, runtime_dir_for
-from ..errors import FlightError
+from ..errors import AttachFailed, PermissionDenied
 from .process import REMOTE_EXEC_VERSION, TargetProcess
 
 NATIVE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_native")
@@ -102,7 +102,7 @@ except BaseException:
 def agent_package_dir() -> str:
     spec = importlib.util.find_spec("flight_agent")  # locate, do not import
     if spec is None or not spec.submodule_search_locations:
-        raise FlightError("the flight_agent package is not installed next to jupyterlab_flight")
+        raise AttachFailed("the flight_agent package is not installed next to jupyterlab_flight")
     return list(spec.submodule_search_locations)[0]
 
 
@@ -155,20 +155,20 @@ def _write_temp(code: str, owner_uid: int) -> str:
 
 def _inject_native(target: TargetProcess, code_path: str) -> None:
     if not os.access(INJECTOR, os.X_OK):
-        raise FlightError(f"the native injector is missing ({INJECTOR}); reinstall jupyterlab-flight")
+        raise AttachFailed(f"the native injector is missing ({INJECTOR}); reinstall jupyterlab-flight")
     try:
         done = subprocess.run(
             [INJECTOR, str(target.pid), BOOT_LIBRARY, code_path], capture_output=True, text=True, timeout=30
         )
     except subprocess.TimeoutExpired:
-        raise FlightError(f"attaching to pid {target.pid} timed out") from None
+        raise AttachFailed(f"attaching to pid {target.pid} timed out") from None
     if done.returncode != 0:
         message = (
             done.stderr.strip().splitlines()[-1]
             if done.stderr.strip()
             else _INJECTOR_EXIT.get(done.returncode, "injection failed")
         )
-        raise FlightError(message.replace("flight-inject: ", "cannot attach: ", 1))
+        raise AttachFailed(message.replace("flight-inject: ", "cannot attach: ", 1))
 
 
 def _inject_remote_exec(target: TargetProcess, code_path: str) -> None:
@@ -179,10 +179,10 @@ def _inject_remote_exec(target: TargetProcess, code_path: str) -> None:
     if done.returncode != 0:
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "sys.remote_exec failed"
         if "PermissionError" in last:
-            raise FlightError(
+            raise PermissionDenied(
                 f"permission denied by sys.remote_exec for pid {target.pid}: run as the target's user or root"
             )
-        raise FlightError(f"cannot attach to pid {target.pid}: {last}")
+        raise AttachFailed(f"cannot attach to pid {target.pid}: {last}")
 
 
 def inject_agent(target: TargetProcess) -> str:

@@ -7,7 +7,7 @@ import pwd
 import re
 from dataclasses import dataclass
 
-from ..errors import FlightError
+from ..errors import PermissionDenied, TargetNotFound, UnsupportedTarget
 
 MIN_VERSION = (3, 9)
 REMOTE_EXEC_VERSION = (3, 14)
@@ -41,7 +41,7 @@ def process_uid(pid: int) -> int:
     for line in _read(f"/proc/{pid}/status").splitlines():
         if line.startswith("Uid:"):
             return int(line.split()[2])  # effective uid
-    raise FlightError(f"cannot read the owner of pid {pid}")
+    raise TargetNotFound(f"cannot read the owner of pid {pid}")
 
 
 def start_time(pid: int) -> int | None:
@@ -79,26 +79,26 @@ def python_version(pid: int, exe: str) -> tuple | None:
 
 def inspect_process(pid: int) -> TargetProcess:
     if pid <= 0 or not os.path.exists(f"/proc/{pid}"):
-        raise FlightError(f"no process with pid {pid}")
+        raise TargetNotFound(f"no process with pid {pid}")
     try:
         uid = process_uid(pid)
         cmdline = _read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
     except FileNotFoundError:
-        raise FlightError(f"no process with pid {pid}") from None
+        raise TargetNotFound(f"no process with pid {pid}") from None
     me = os.geteuid()
     if me not in (0, uid):
-        raise FlightError(_permission_hint(pid, uid))
+        raise PermissionDenied(_permission_hint(pid, uid))
     try:
         exe = os.readlink(f"/proc/{pid}/exe")
     except PermissionError:
-        raise FlightError(_permission_hint(pid, uid)) from None
+        raise PermissionDenied(_permission_hint(pid, uid)) from None
     except FileNotFoundError:
-        raise FlightError(f"pid {pid} is a kernel thread or a zombie, not a Python process") from None
+        raise UnsupportedTarget(f"pid {pid} is a kernel thread or a zombie, not a Python process") from None
     version = python_version(pid, exe)
     if version is None:
-        raise FlightError(f"pid {pid} is not a Python process ({exe})")
+        raise UnsupportedTarget(f"pid {pid} is not a Python process ({exe})")
     if version[0] != 3 or version < MIN_VERSION:
-        raise FlightError(
+        raise UnsupportedTarget(
             f"unsupported interpreter: pid {pid} runs Python {version[0]}.{version[1]}; jupyterlab-flight attaches to CPython 3.9 and later"
         )
     return TargetProcess(pid=pid, uid=uid, exe=exe, version=version, start_time=start_time(pid), cmdline=cmdline)
