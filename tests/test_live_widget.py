@@ -84,9 +84,9 @@ def test_a_stream_is_a_live_widget_stopped_from_outside(kernel, observed):
         # the kernel is busy with the magic: stop it from here, by the ids the widget carries
         if brings_calls(message) and not stopped:
             [state] = [
-                m["content"]["data"]["state"] for m in opened if "agent_session" in m["content"]["data"]["state"]
+                m["content"]["data"]["state"] for m in opened if "agent_connection" in m["content"]["data"]["state"]
             ]
-            stopped.append(stop_stream(state["pid"], state["agent_session"], state["request"]))
+            stopped.append(stop_stream(state["pid"], state["agent_connection"], state["request"]))
 
     opened: list = []
     messages = run_cell(
@@ -101,7 +101,7 @@ def test_a_stream_is_a_live_widget_stopped_from_outside(kernel, observed):
     state = comm_open["content"]["data"]["state"]
     assert state["_model_module"] == "jupyterlab-flight" and state["_view_name"] == "FlightStreamView"
     assert state["command"] == "watch __main__ compute -n 1000000" and state["pid"] == observed.pid
-    assert state["agent_session"] > 0 and state["request"] > 0 and state["status"] == "running"
+    assert state["agent_connection"] > 0 and state["request"] > 0 and state["status"] == "running"
 
     # the cell shows the widget (with a static fallback for frontends without widgets)
     [shown] = of_type(messages, "display_data")

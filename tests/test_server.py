@@ -233,8 +233,8 @@ async def test_stop_a_stream_another_client_runs(jp_fetch, tmp_path):
             if runner.stream_ids()[1] is not None:
                 break
             await asyncio.sleep(0.05)
-        agent_session, request = runner.stream_ids()
-        ids = {"pid": observed.pid, "session": agent_session, "request": request}
+        connection, request = runner.stream_ids()
+        ids = {"pid": observed.pid, "connection": connection, "request": request}
         # wrong ids stop nothing
         code, answer = await fetch_json(
             jp_fetch, "flight", "streams", "stop", method="POST", body=dict(ids, request=request + 1)

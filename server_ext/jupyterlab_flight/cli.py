@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 
 from . import __version__
-from .commands import ParsedCommand, command_names, help_text, parse_command
-from .errors import CommandSyntaxError, FlightError
+from .commands import LOCAL, OUTSIDE, command_names, help_text, parse_command
+from .errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandSyntaxError, FlightError, internal_error, log
 from .render.text import render_text
 from .session import FlightSession
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 HISTORY_FILE = os.path.join(os.path.expanduser("~"), ".jupyterlab-flight", "cli_history")
+LOG_FILE = os.path.join(os.path.expanduser("~"), ".jupyterlab-flight", "cli.log")
 
 
 def _argument_parser() -> argparse.ArgumentParser:
@@ -64,11 +65,11 @@ def run_once(session: FlightSession, line: str, out: Output, timeout: float | No
     try:
         command = parse_command(line)
         session.run_interruptible(command, out.record, timeout=timeout)
-    except CommandSyntaxError as e:
-        out.error(e.message)
-        return EXIT_USAGE
     except FlightError as e:
         out.error(e.message)
+        return e.exit_code
+    except Exception as e:  # a bug of ours: one line here, the traceback in the log
+        out.error(internal_error(e, "flight_profiler").message)
         return EXIT_ERROR
     return EXIT_ERROR if out.failed else EXIT_OK
 
@@ -111,37 +112,6 @@ def _run_interruptibly(session: FlightSession, command, out: Output) -> None:
         out.error(e.message)
 
 
-def _console(session: FlightSession, out: Output, request: dict) -> None:
-    print(
-        "Python console in the target (private namespace; 'import __main__' reaches the script). exit() or Ctrl-D leaves."
-    )
-    buffer: list = []
-    while True:
-        try:
-            line = input("... " if buffer else ">>> ")
-        except EOFError:
-            print()
-            return
-        except KeyboardInterrupt:
-            print("\nKeyboardInterrupt")
-            buffer = []
-            continue
-        if not buffer and line.strip() in ("exit()", "quit()", "exit", "quit"):
-            return
-        buffer.append(line)
-        source = "\n".join(buffer)
-        try:
-            more = next(iter(session.client.run("console", {"incomplete": source})), {}).get("more", False)
-        except FlightError as e:
-            out.error(e.message)
-            return
-        if more:  # an open block: a blank line closes it
-            continue
-        buffer = []
-        args = dict(request, code=source, session=True)
-        _run_interruptibly(session, ParsedCommand("console", "agent", args, source), out)
-
-
 def interactive(session: FlightSession) -> int:
     readline = _setup_readline()
     hello = session.client.hello
@@ -169,11 +139,11 @@ def interactive(session: FlightSession) -> int:
             except CommandSyntaxError as e:
                 out.error(e.message)
                 continue
-            if command.name == "console" and command.where == "local":
-                _console(session, out, command.request)
+            if command.interactive and command.command.repl is not None:
+                command.command.repl(command, session, out.record, input)
                 continue
             _run_interruptibly(session, command, out)
-            if command.name == "detach":
+            if command.command.ends_session:
                 break
     finally:
         if readline is not None:
@@ -186,7 +156,11 @@ def interactive(session: FlightSession) -> int:
 
 
 def main(argv: list | None = None) -> int:
-    args = _argument_parser().parse_args(argv)
+    parser = _argument_parser()
+    args = parser.parse_args(argv)
+    if args.cmd is None and (args.json or args.timeout is not None):
+        parser.error("--json and --timeout apply to --cmd: give the command to run with --cmd")
+    _log_to_file()
     out = Output(as_json=args.json)
     if args.cmd is not None:
         try:
@@ -195,7 +169,7 @@ def main(argv: list | None = None) -> int:
             out.error(e.message)
             return EXIT_USAGE
         # help, detach and reading from outside never start an agent in the target
-        if command.where != "agent":
+        if command.where in (LOCAL, OUTSIDE):
             return run_once(FlightSession(args.pid), args.cmd, out)
     try:
         session = FlightSession.open(args.pid)
@@ -208,6 +182,18 @@ def main(argv: list | None = None) -> int:
         return run_once(session, args.cmd, out, timeout=args.timeout)
     finally:
         session.close()
+
+
+def _log_to_file() -> None:
+    """Internal errors print one line; their tracebacks go to LOG_FILE."""
+    try:
+        os.makedirs(os.path.dirname(LOG_FILE), exist_ok=True)
+        handler = logging.FileHandler(LOG_FILE, delay=True)
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
 
 
 def entry() -> int:

@@ -19,7 +19,8 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from .commands import COMMANDS, ParsedCommand, parse_command
+from .attach import attach_self
+from .commands import COMMANDS, parse_command
 from .errors import FlightError
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
 from .render.mime import mime_bundle
@@ -28,8 +29,6 @@ from .session import FlightSession
 if TYPE_CHECKING:
     from .widget import LiveWidgetOutput
 
-# Short forms: every command of the language, except those that clash with IPython's own.
-SHORT_FORM_EXCLUDED = {"help", "detach"}
 UPDATE_INTERVAL_S = 0.1
 
 
@@ -61,17 +60,6 @@ class FlightState:
                 "not attached: %flight attach <pid> | kernel:<id or notebook> | self (%flight ps lists processes)"
             )
         return self.sessions[self.current]
-
-
-def _attach_self() -> FlightSession:
-    """Diagnose this kernel in-process: start the agent here (no injection) and connect to it."""
-    from flight_agent.runtime import default_dir
-    from flight_agent.server import start_agent
-
-    from .attach.inject import BOOT_LIBRARY
-
-    start_agent(default_dir(os.geteuid()), native_library=BOOT_LIBRARY)
-    return FlightSession.open(os.getpid())
 
 
 class _LiveOutput:
@@ -150,17 +138,16 @@ class FlightMagicsMixin:
             return self._set_widgets(rest.strip(), line)
         if not line:
             raise FlightError("usage: %flight <command>; %flight help lists the commands")
-        command = parse_command(line)
-        if cell is not None:
-            if command.name != "console":
-                raise FlightError("only %%flight console takes a cell body (the code to run in the target)")
-            command = ParsedCommand("console", "agent", dict(command.request, code=cell), line)
-        if command.name == "console" and command.where == "local":
-            raise FlightError("in a notebook use %flight console -c '<code>' or a %%flight console cell")
-        if command.name == "help":
-            session = FlightSession(self.state.current or os.getpid())
-        else:
+        command = parse_command(line, cell)
+        if command.interactive:
+            option = command.command.interactive_unless[0]
+            raise FlightError(
+                f"in a notebook use %flight {command.name} {option} '<code>' or a %%flight {command.name} cell"
+            )
+        if command.command.needs_session:
             session = self.state.session()
+        else:
+            session = FlightSession(self.state.current or os.getpid())
         live: _LiveOutput | LiveWidgetOutput
         if command.streams and self.state.use_widgets():
             from .widget import LiveWidgetOutput
@@ -172,7 +159,7 @@ class FlightMagicsMixin:
         if interrupted:
             live.add({"v": 1, "kind": "message", "text": "interrupted: the command was stopped in the target"})
         live.flush()
-        if command.name == "detach":
+        if command.command.ends_session:
             self._forget(session.pid)
 
     def _set_widgets(self, mode: str, line: str) -> None:
@@ -193,7 +180,7 @@ class FlightMagicsMixin:
         if not spec:
             raise FlightError("usage: %flight attach <pid> | kernel:<kernel id or notebook name> | self")
         if spec == "self":
-            session = _attach_self()
+            session = FlightSession(os.getpid(), attach_self())
         elif spec.startswith("kernel:"):
             session = FlightSession.open(resolve_kernel(spec[len("kernel:") :]))
         else:
@@ -207,7 +194,7 @@ class FlightMagicsMixin:
             old.close()
         self.state.sessions[session.pid] = session
         self.state.current = session.pid
-        hello = session.client.hello
+        hello = session.hello
         self._show(
             [
                 {
@@ -235,14 +222,14 @@ class FlightMagicsMixin:
     def _sessions_record(self) -> dict:
         rows = []
         for pid, session in self.state.sessions.items():
-            client = session._client
+            hello = session.hello
             rows.append(
                 {
                     "pid": pid,
                     "current": pid == self.state.current,
-                    "connected": bool(client and not client.closed),
-                    "python": client.hello.get("python") if client else None,
-                    "executable": client.hello.get("executable") if client else None,
+                    "connected": session.connected,
+                    "python": hello.get("python"),
+                    "executable": hello.get("executable"),
                 }
             )
         return {"v": 1, "kind": "sessions", "sessions": rows}
@@ -272,13 +259,13 @@ def load_ipython_extension(ipython) -> None:
 
     magics = FlightMagics(ipython)
     ipython.register_magics(magics)
-    for name in COMMANDS:
-        if name in SHORT_FORM_EXCLUDED:
+    for name, command in COMMANDS.items():
+        if not command.short_form:
             continue
 
         def short_form(line, cell=None, _name=name):
             magics.run_line(f"{_name} {line}", cell)
 
-        short_form.__doc__ = f"%{name} ...: short for %flight {name} ... ({COMMANDS[name].summary})"
+        short_form.__doc__ = f"%{name} ...: short for %flight {name} ... ({command.summary})"
         ipython.register_magic_function(short_form, "line_cell", name)
     ipython._jupyterlab_flight_loaded = True

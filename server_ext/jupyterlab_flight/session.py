@@ -1,39 +1,37 @@
 """FlightSession: run parsed commands against one target, whichever way each command runs.
 
 The CLI, the magics and the server extension all go through here, so a command behaves the same
-from every front door: agent commands go to the agent; ``stack --native`` / ``stack PID`` are read
-from outside; help and detach are answered here. Records come back as they are (schema v1).
+from every front door: what the descriptor says (commands/) decides where it runs; a command with
+no runner of its own goes to the agent. Records come back as they are (schema v1).
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from .attach import attach
+from .attach import attach, find_agent, inspect_process
 from .client import AgentClient
-from .commands import ParsedCommand, help_text, parse_command
-from .errors import FlightError
-from .outside import read_stack
-from .render.text import render_text
+from .commands import ParsedCommand, parse_command
+from .errors import FlightError, TargetNotFound
 
 
-def stop_stream(pid: int, session: int, request: int) -> bool:
+def stop_stream(pid: int, connection: int, request: int) -> bool:
     """End a stream another client runs in pid's agent (a notebook's live view: its kernel is
     busy with the stream). Never attaches: no agent means no stream. False if it has ended."""
-    from .attach import find_agent, inspect_process
-
     client = find_agent(inspect_process(pid))
     if client is None:
-        raise FlightError(f"pid {pid} has no agent: the stream has ended")
+        raise TargetNotFound(f"pid {pid} has no agent: the stream has ended")
     try:
-        return client.stop_stream(session, request)
+        return client.stop_stream(connection, request)
     finally:
         client.close()
 
 
 class FlightSession:
+    """One front door's attachment to one target. The agent connection opens on first use."""
+
     def __init__(self, pid: int, client: AgentClient | None = None):
         self.pid = pid
         self._client = client
@@ -44,90 +42,81 @@ class FlightSession:
 
     @property
     def client(self) -> AgentClient:
+        """The agent connection, attaching (or reattaching) when there is none."""
         if self._client is None or self._client.closed:
             self._client = attach(self.pid)
         return self._client
 
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and not self._client.closed
+
+    @property
+    def hello(self) -> dict:
+        """What the agent said when this session connected ({} when not connected)."""
+        return self._client.hello if self._client is not None else {}
+
     def stream_ids(self) -> tuple:
-        """(agent session number, request id) of the command in flight: what a stop from
+        """(agent connection number, request id) of the command in flight: what a stop from
         elsewhere names (stop_stream); Nones when nothing runs."""
-        client = self._client
-        if client is None or client.closed:
+        if not self.connected or self._client is None:
             return None, None
-        return client.session, client.current_request
+        return self._client.connection, self._client.current_request
 
     def run_line(self, line: str) -> Iterator[dict]:
         return self.execute(parse_command(line))
 
     def execute(self, command: ParsedCommand) -> Iterator[dict]:
-        if command.name == "help":
-            yield {
-                "v": 1,
-                "kind": "help",
-                "command": command.request.get("command"),
-                "text": help_text(command.request.get("command")),
-            }
-            return
-        if command.name == "detach":
-            yield from self.detach()
-            return
-        if command.name == "console" and command.where == "local":
-            raise FlightError("the interactive console needs a terminal: use console -c '<code>'")
-        records: Iterable[dict]
-        if command.where == "outside":
-            records = [read_stack(command.request.get("pid") or self.pid, command.request.get("native", False))]
+        if command.interactive:
+            raise FlightError(command.command.needs_terminal)
+        runner = command.command.run
+        if runner is not None:
+            yield from runner(command, self)
         else:
-            records = self.client.run(command.name, command.request)
-        for record in records:
-            yield record
-            if command.name == "stack" and command.request.get("file") and record.get("kind") == "stack":
-                yield self._write_file(command.request["file"], render_text(record))
+            yield from self.run_in_agent(command)
 
-    @staticmethod
-    def _write_file(path: str, text: str) -> dict:
-        try:
-            with open(path, "w") as f:
-                f.write(text + "\n")
-        except OSError as e:
-            return {"v": 1, "kind": "error", "message": f"cannot write {path}: {e.strerror}"}
-        return {"v": 1, "kind": "message", "text": f"stacks written to {path}"}
+    def run_in_agent(self, command: ParsedCommand) -> Iterator[dict]:
+        return self.client.run(command.name, command.request, long_running=command.long_running)
 
     def detach(self) -> Iterator[dict]:
-        if self._client is None or self._client.closed:
-            from .attach import find_agent, inspect_process
-
+        if not self.connected:
             self._client = find_agent(inspect_process(self.pid))
             if self._client is None:
                 yield {"v": 1, "kind": "message", "text": f"pid {self.pid} has no agent: nothing to detach"}
                 return
+        assert self._client is not None
         records = self._client.detach()
         self._client = None
         yield from records
+
+    def cancel(self) -> bool:
+        """Stop the command in flight (a stream ends with its records; console code is
+        interrupted). False when nothing runs or the agent cannot be reached for it."""
+        if not self.connected or self._client is None:
+            return False
+        return self._client.cancel()
 
     def run_interruptible(self, command: ParsedCommand, on_record, timeout: float | None = None) -> bool:
         """Run a command, passing each record to ``on_record``; returns True if interrupted.
 
         In the main thread, the first Ctrl-C (a kernel interrupt, in a notebook) asks the agent
         to interrupt the command and the results still arrive; a second one gives up on the
-        command and drops the connection (the session's hooks go with it).
+        command and drops the connection (the session's hooks go with it). ``timeout``
+        (--timeout) ends a stream with reason "timeout".
         """
         interrupts: list = []
 
         def on_sigint(signum, frame):
-            client = self._client
-            if interrupts or client is None or client.closed:
+            if interrupts or not self.connected:
                 raise KeyboardInterrupt
             interrupts.append(signum)
-            client.stop("stopped")  # a stream ends with its records
-            try:
-                client.interrupt()  # console code gets KeyboardInterrupt
-            except FlightError:
-                raise KeyboardInterrupt from None
+            if not self.cancel():
+                raise KeyboardInterrupt
 
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
         timer = None
-        if timeout is not None:  # --timeout: a stream ends with reason "timeout"
+        if timeout is not None:
             timer = threading.Timer(timeout, self._stop_for_timeout)
             timer.daemon = True
             timer.start()

@@ -37,8 +37,8 @@ class FlightStreamWidget(DOMWidget):
 
     command = Unicode("").tag(sync=True)
     pid = Int(0).tag(sync=True)
-    # what the stop button sends to the server: the agent's session number and request id
-    agent_session = Int(0).tag(sync=True)
+    # what the stop button sends to the server: the agent's connection number and request id
+    agent_connection = Int(0).tag(sync=True)
     request = Int(0).tag(sync=True)
     status = Unicode("running").tag(sync=True)  # running | ended
     reason = Unicode("").tag(sync=True)
@@ -73,9 +73,9 @@ class LiveWidgetOutput:
 
     def _open(self) -> None:
         # The ids are known once the agent answered: the first record is the earliest moment.
-        session, request = self._stream_ids()
+        connection, request = self._stream_ids()
         self.widget = FlightStreamWidget(
-            command=self.line, pid=self.pid or 0, agent_session=session or 0, request=request or 0
+            command=self.line, pid=self.pid or 0, agent_connection=connection or 0, request=request or 0
         )
         fallback = mime_bundle([], self.line, self.pid)
         fallback["text/plain"] = f"flight {self.pid}> {self.line} (streaming; the result follows when it ends)"

@@ -1,28 +1,41 @@
-"""Parse a command line into a ParsedCommand, with argparse and the help texts of specs.py."""
+"""Parse a command line into a ParsedCommand, with argparse built from the descriptors.
+
+A ParsedCommand carries the request and this run's traits (where it runs, whether it streams,
+whether it is an interactive loop), resolved from the options given: front doors read those.
+"""
 
 from __future__ import annotations
 
 import argparse
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import CommandSyntaxError
-from .specs import COMMANDS, CommandSpec
+from .descriptor import AGENT, Command
+from .registry import COMMANDS
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParsedCommand:
-    name: str
-    where: str  # "agent", "outside" or "local"
+    command: Command
     request: dict = field(default_factory=dict)
     line: str = ""
+    where: str = AGENT
+    streams: bool = False
+    interactive: bool = False
 
     @property
-    def streams(self) -> bool:
-        """Whether the agent answers with a stream (records until -n, a stop or a timeout)."""
-        if self.name == "tt":
-            return self.request.get("action") == "record"
-        return self.name in ("watch", "trace", "monitor")
+    def name(self) -> str:
+        return self.command.name
+
+    @property
+    def long_running(self) -> bool:
+        """Streams and user code keep the target's own switch interval in the agent."""
+        return self.streams or self.command.long_running
+
+    def with_request(self, request: dict, line: str | None = None) -> ParsedCommand:
+        """The same command with another request (the console loop's snippets)."""
+        return replace(self, request=request, line=self.line if line is None else line, interactive=False)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,25 +48,30 @@ class _Parser(argparse.ArgumentParser):
         raise CommandSyntaxError(message or f"{self.prog}: exited")
 
 
-def _build(spec: CommandSpec) -> _Parser:
+def _build(command: Command) -> _Parser:
     parser = _Parser(
-        prog=spec.name,
-        description=spec.summary,
+        prog=command.name,
+        usage=command.usage_line(),
+        description=command.summary,
         add_help=False,
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=("examples:\n" + "\n".join(f"  {e}" for e in spec.examples)) if spec.examples else None,
+        epilog=("examples:\n" + "\n".join(f"  {e}" for e in command.examples)) if command.examples else None,
     )
-    for args, kwargs in spec.arguments:
-        parser.add_argument(*args, **kwargs)
+    for option in command.options:
+        parser.add_argument(*option.flags, **option.argparse_kwargs())
     return parser
 
 
-_PARSERS = {name: _build(spec) for name, spec in COMMANDS.items()}
+_PARSERS = {name: _build(command) for name, command in COMMANDS.items()}
 
 
 def command_names() -> list:
     return sorted(COMMANDS)
+
+
+def _unknown(name: str) -> CommandSyntaxError:
+    return CommandSyntaxError(f"unknown command {name!r}; commands: {', '.join(command_names())}")
 
 
 def help_text(name: str | None = None) -> str:
@@ -63,11 +81,21 @@ def help_text(name: str | None = None) -> str:
         lines += [f"  {n.ljust(width)}  {COMMANDS[n].summary}" for n in command_names()]
         return "\n".join(lines)
     if name not in COMMANDS:
-        raise CommandSyntaxError(f"unknown command {name!r}; commands: {', '.join(command_names())}")
+        raise _unknown(name)
     return _PARSERS[name].format_help().rstrip()
 
 
-def parse_command(line: str) -> ParsedCommand:
+def usage_text(name: str) -> str:
+    return _PARSERS[name].format_usage().split(":", 1)[1].strip()
+
+
+def describe_commands() -> list:
+    """Every descriptor as JSON (``GET flight/commands``)."""
+    return [COMMANDS[name].describe(help_text(name), usage_text(name)) for name in command_names()]
+
+
+def parse_command(line: str, cell: str | None = None) -> ParsedCommand:
+    """``cell``: a ``%%flight`` cell body, the value of the command's ``cell_option``."""
     try:
         words = shlex.split(line)
     except ValueError as e:
@@ -75,11 +103,25 @@ def parse_command(line: str) -> ParsedCommand:
     if not words:
         raise CommandSyntaxError("empty command")
     name, rest = words[0], words[1:]
-    spec = COMMANDS.get(name)
-    if spec is None:
-        raise CommandSyntaxError(f"unknown command {name!r}; commands: {', '.join(command_names())}")
+    command = COMMANDS.get(name)
+    if command is None:
+        raise _unknown(name)
     if any(w in ("-h", "--help") for w in rest):
-        return ParsedCommand("help", "local", {"command": name}, line)
+        return parse_command(f"help {name}")
     namespace = _PARSERS[name].parse_args(rest)
-    where, request = spec.build(namespace)
-    return ParsedCommand(name, where, request, line)
+    if cell is not None:
+        if command.cell_option is None:
+            cells = sorted(n for n, c in COMMANDS.items() if c.cell_option)
+            raise CommandSyntaxError(
+                f"only %%flight {' / '.join(cells)} takes a cell body (the code to run in the target)"
+            )
+        setattr(namespace, command.option(command.cell_option).name, cell)
+    where = next((place for place, flags in command.where_when.items() if command.given(namespace, flags)), None)
+    return ParsedCommand(
+        command,
+        command.build(namespace),
+        line,
+        where=where or command.where,
+        streams=command.streams or command.given(namespace, command.streams_when),
+        interactive=bool(command.interactive_unless) and not command.given(namespace, command.interactive_unless),
+    )

@@ -9,8 +9,8 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ..commands import parse_command
-from ..errors import CommandSyntaxError, FlightError
+from ..commands import describe_commands, parse_command
+from ..errors import FlightError, internal_error
 from ..processes import list_python_processes
 from ..session import FlightSession, stop_stream
 from .registry import ServerSession, SessionRegistry
@@ -20,13 +20,6 @@ AUTH_RESOURCE = "jupyterlab_flight:diagnostics"
 
 async def in_thread(fn, *args):
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-
-
-def status_of(error: FlightError) -> int:
-    """The HTTP status of a failure to reach a process."""
-    if "no process" in error.message or "has no agent" in error.message:
-        return 404
-    return 403 if "permission denied" in error.message else 400
 
 
 class FlightHandler(APIHandler):
@@ -39,6 +32,12 @@ class FlightHandler(APIHandler):
     def fail(self, status: int, message: str) -> None:
         self.set_status(status)
         self.finish(json.dumps({"message": message}))
+
+    def fail_with(self, error: BaseException, where: str) -> None:
+        """A FlightError with its own status; anything else is a bug of ours (500, logged)."""
+        if not isinstance(error, FlightError):
+            error = internal_error(error, where)
+        self.fail(error.status, error.message)
 
     def body(self) -> dict:
         try:
@@ -86,6 +85,15 @@ class ProcessesHandler(FlightHandler):
         self.finish(json.dumps({"processes": processes, "kernels": kernels}))
 
 
+class CommandListHandler(FlightHandler):
+    """The command descriptors: names, options, defaults and traits (the sidebar's completion)."""
+
+    @web.authenticated
+    @authorized("read")
+    async def get(self):
+        self.finish(json.dumps({"commands": describe_commands()}))
+
+
 class SessionsHandler(FlightHandler):
     @web.authenticated
     @authorized("read")
@@ -107,8 +115,8 @@ class SessionsHandler(FlightHandler):
                 return self.fail(400, 'give {"pid": <integer>} or {"kernel_id": "<id>"}')
         try:
             flight = await in_thread(FlightSession.open, pid)
-        except FlightError as e:
-            return self.fail(status_of(e), e.message)
+        except Exception as e:
+            return self.fail_with(e, "attach")
         session = self.registry.add(flight, kernel_id)
         self.set_status(201)
         self.finish(json.dumps(session.describe()))
@@ -149,10 +157,10 @@ class CommandsHandler(FlightHandler):
             return self.fail(400, 'give {"command": "<command line>"}')
         try:
             command = parse_command(line)
-        except CommandSyntaxError as e:
-            return self.fail(400, e.message)
-        if command.name == "console" and command.where == "local":
-            return self.fail(400, "the interactive console needs a terminal: use console -c '<code>'")
+        except FlightError as e:
+            return self.fail(e.status, e.message)
+        if command.interactive:
+            return self.fail(400, command.command.needs_terminal)
 
         def run():
             with session.lock:
@@ -160,9 +168,9 @@ class CommandsHandler(FlightHandler):
 
         try:
             records = await in_thread(run)
-        except FlightError as e:
-            return self.fail(409 if "closed" in e.message or "lost" in e.message else 400, e.message)
-        if command.name == "detach":
+        except Exception as e:
+            return self.fail_with(e, command.name)
+        if command.command.ends_session:
             self.registry.remove(session_id)
         self.finish(json.dumps({"records": records}))
 
@@ -175,12 +183,12 @@ class StreamStopHandler(FlightHandler):
     @authorized("execute")
     async def post(self):
         data = self.body()
-        ids = [data.get(key) for key in ("pid", "session", "request")]
+        ids = [data.get(key) for key in ("pid", "connection", "request")]
         if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
-            return self.fail(400, 'give {"pid": <integer>, "session": <integer>, "request": <integer>}')
+            return self.fail(400, 'give {"pid": <integer>, "connection": <integer>, "request": <integer>}')
         try:
             stopped = await in_thread(stop_stream, *ids)
-        except FlightError as e:
-            return self.fail(status_of(e), e.message)
+        except Exception as e:
+            return self.fail_with(e, "stop the stream")
         message = "stopping the stream" if stopped else "the stream has already ended"
         self.finish(json.dumps({"stopped": stopped, "message": message}))

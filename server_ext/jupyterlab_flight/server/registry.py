@@ -1,4 +1,4 @@
-"""The server's open sessions: id -> (FlightSession, lock). One command at a time per session."""
+"""The sessions this server holds: id -> (FlightSession, lock). One command at a time per session."""
 
 from __future__ import annotations
 
@@ -19,14 +19,13 @@ class ServerSession:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def describe(self) -> dict:
-        client = self.flight._client
-        hello = client.hello if client is not None else {}
+        hello = self.flight.hello
         return {
             "id": self.id,
             "pid": self.flight.pid,
             "kernel_id": self.kernel_id,
             "created": self.created,
-            "connected": bool(client and not client.closed),
+            "connected": self.flight.connected,
             "python": hello.get("python"),
             "executable": hello.get("executable"),
         }

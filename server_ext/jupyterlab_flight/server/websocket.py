@@ -4,7 +4,7 @@ Client -> server: ``{"command": "<command line>"}`` starts a command; ``{"stop":
 interrupts it in the target. Server -> client: ``{"record": {...}}`` for each record, then
 ``{"end": true, "interrupted": bool}``; ``{"error": "..."}`` for a request it cannot run.
 
-The stream has its own agent connection: what a streaming command installs belongs to that
+The socket has its own agent connection: what a streaming command installs belongs to that
 connection, and closing the WebSocket removes it.
 """
 
@@ -21,12 +21,12 @@ from tornado import web, websocket
 
 from ..attach import attach
 from ..commands import parse_command
-from ..errors import CommandSyntaxError, FlightError
+from ..errors import FlightError, internal_error
 from ..session import FlightSession
 from .handlers import AUTH_RESOURCE
 
 
-class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
+class CommandSocketHandler(JupyterHandler, websocket.WebSocketHandler):
     auth_resource = AUTH_RESOURCE
 
     async def pre_get(self):
@@ -76,8 +76,10 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
             return self.send({"error": "a command is already running on this stream; stop it first"})
         try:
             command = parse_command(line)
-        except CommandSyntaxError as e:
+        except FlightError as e:
             return self.send({"error": e.message})
+        if command.interactive:
+            return self.send({"error": command.command.needs_terminal})
         self.running.set()
         self.interrupted = False
         loop = asyncio.get_running_loop()
@@ -92,9 +94,10 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 self.flight = FlightSession(self.pid, attach(self.pid))
             for record in self.flight.execute(command):
                 emit({"record": record})
-        except FlightError as e:
+        except Exception as e:
+            error = e if isinstance(e, FlightError) else internal_error(e, command.name)
             if not self.interrupted:
-                emit({"record": {"v": 1, "kind": "error", "message": e.message}})
+                emit({"record": {"v": 1, "kind": "error", "message": error.message}})
         finally:
             self.running.clear()
             emit({"end": True, "interrupted": self.interrupted})
@@ -103,20 +106,14 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         if not self.running.is_set() or self.flight is None:
             return self.send({"end": True, "interrupted": False})
         self.interrupted = True
-        client = self.flight._client
-
-        def interrupt():
-            if client is not None and not client.closed:
-                client.stop("stopped")  # a stream (watch, trace, ...) ends with its records
-                try:
-                    client.interrupt()  # console code gets KeyboardInterrupt
-                except FlightError:
-                    client.close()
-
-        await asyncio.get_running_loop().run_in_executor(None, interrupt)
+        flight = self.flight
+        cancelled = await asyncio.get_running_loop().run_in_executor(None, flight.cancel)
+        if not cancelled:
+            flight.close()
+            return
         await asyncio.sleep(2.0)
-        if self.running.is_set() and client is not None:  # did not end by itself: drop the connection
-            client.close()
+        if self.running.is_set():  # did not end by itself: drop the connection
+            flight.close()
 
     def on_close(self):
         if self.flight is not None:
