@@ -1,4 +1,5 @@
-"""Result records -> what a front door shows: text for the terminal (text.py)."""
+"""Result records -> what a front door shows: text for the terminal (text.py), a notebook MIME
+bundle (mime.py). Renderers are found by record kind (registry.py) in render/kinds/."""
 
 from .text import render_text
 

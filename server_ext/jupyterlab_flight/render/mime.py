@@ -7,118 +7,134 @@
 - ``text/plain``: the terminal text, for plain IPython.
 
 What goes into a notebook is bounded (MAX_NOTEBOOK_BYTES); when records are cut the bundle says
-so in all three forms.
+so in all three forms. A running stream's output is a ``LiveBundle``: each record is rendered
+once, and an update shows the last LIVE_WINDOW records, so its cost does not grow with the stream.
 """
 
 from __future__ import annotations
 
-import html
 import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from .text import processes_rows, render_text
+from ..records import AnyRecord
+from .markup import MUTED, escape
+from .registry import HTML
+from .text import render_text
 
 MIME_TYPE = "application/vnd.jupyterlab-flight.v1+json"
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
-_MUTED = "opacity:0.7"
-_BOX = "border-left:3px solid rgba(128,128,128,0.5);padding:2px 8px;margin:4px 0"
-_PRE = "margin:2px 0;white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);font-size:12px"
-_ERROR = "color:#d9534f;font-weight:600"
+LIVE_WINDOW = 200
 
 
-def _pre(text: str, style: str = "") -> str:
-    return f'<pre style="{_PRE};{style}">{html.escape(text)}</pre>'
+def record_html(record: AnyRecord) -> str:
+    return HTML.render(record)
 
 
-def _stack_html(record: dict) -> str:
-    parts = []
-    threads = record.get("threads", [])
-    source = "read from outside by pystack" if record.get("source") == "pystack" else "read by the agent"
-    parts.append(f'<div style="{_MUTED}">pid {record.get("pid")}: {len(threads)} threads ({html.escape(source)})</div>')
-    for t in threads:
-        flags = [
-            f
-            for f, on in (("main", t.get("main")), ("daemon", t.get("daemon")), ("holds the GIL", t.get("gil") is True))
-            if on
-        ]
-        title = f"{t.get('name') or '?'} ({t.get('native_id') or t.get('thread_id')})" + (
-            f" [{', '.join(flags)}]" if flags else ""
-        )
-        frames = []
-        for f in t.get("frames", []):
-            if f.get("native"):
-                frames.append(f"(C) {f['function']} ({f.get('library') or f.get('file')})")
-            else:
-                frames.append(f"{f['function']}  {f['file']}:{f['line']}")
-        parts.append(
-            f'<details open style="{_BOX}"><summary><b>{html.escape(title)}</b> '
-            f'<span style="{_MUTED}">{len(frames)} frames, innermost last</span></summary>{_pre(chr(10).join(frames))}</details>'
-        )
-    for task in record.get("tasks") or []:
-        task_frames = "\n".join(f"{f['function']}  {f['file']}:{f['line']}" for f in task.get("frames", []))
-        parts.append(
-            f'<details style="{_BOX}"><summary>task <b>{html.escape(str(task["name"]))}</b> ({html.escape(task["state"])})</summary>{_pre(task_frames)}</details>'
-        )
-    return "".join(parts)
+class _Piece:
+    """One record with its JSON size, and its text and HTML once someone asked for them."""
+
+    __slots__ = ("record", "size", "_text", "_html")
+
+    def __init__(self, record: AnyRecord):
+        self.record = record
+        self.size = len(json.dumps(record, ensure_ascii=False, default=repr))
+        self._text: str | None = None
+        self._html: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = render_text(self.record)
+        return self._text
+
+    @property
+    def html(self) -> str:
+        if self._html is None:
+            self._html = record_html(self.record)
+        return self._html
 
 
-def _table_html(headers: list, rows: list) -> str:
-    th = "".join(f'<th style="text-align:left;padding:2px 8px">{html.escape(str(h))}</th>' for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td style="text-align:left;padding:2px 8px;font-family:monospace">{html.escape(str(c))}</td>' for c in row
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f'<table style="border-collapse:collapse;font-size:12px"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+def _note(text: str) -> _Piece:
+    return _Piece({"v": 1, "kind": "message", "text": text})
 
 
-def record_html(record: dict) -> str:
-    kind = record.get("kind")
-    if kind == "processes":
-        return _table_html(*processes_rows(record))
-    if kind == "stack":
-        return _stack_html(record)
-    if kind == "error":
-        return f'<div style="{_ERROR}">{html.escape(render_text(record))}</div>'
-    if kind == "console" and record.get("error"):
-        out = "".join(_pre(record[s]) for s in ("stdout", "stderr") if record.get(s))
-        return out + _pre(record["error"].get("traceback") or record["error"]["message"], _ERROR)
-    return _pre(render_text(record))
-
-
-def _bounded(records: list) -> tuple[list, bool]:
+def _bounded(pieces: Iterable[_Piece]) -> tuple[list[_Piece], bool]:
     """Keep whole records while they fit; a record that does not fit is replaced by a note."""
     kept, size, cut = [], 0, False
-    for record in records:
-        n = len(json.dumps(record, ensure_ascii=False, default=repr))
-        if size + n > MAX_NOTEBOOK_BYTES:
+    for piece in pieces:
+        if size + piece.size > MAX_NOTEBOOK_BYTES:
             cut = True
             kept.append(
-                {
-                    "v": 1,
-                    "kind": "message",
-                    "text": f"a {record.get('kind')} record of {n} bytes was left out of the notebook (limit {MAX_NOTEBOOK_BYTES} bytes)",
-                }
+                _note(
+                    f"a {piece.record.get('kind')} record of {piece.size} bytes was left out of the notebook "
+                    f"(limit {MAX_NOTEBOOK_BYTES} bytes)"
+                )
             )
             continue
-        kept.append(record)
-        size += n
+        kept.append(piece)
+        size += piece.size
     return kept, cut
 
 
-def mime_bundle(records: list, command: str = "", pid: int | None = None) -> dict:
-    kept, cut = _bounded(records)
-    payload = {"v": 1, "command": command, "pid": pid, "records": kept, "cut": cut}
+def _bundle(pieces: Sequence[_Piece], command: str, pid: int | None, cut: bool) -> dict[str, Any]:
+    payload = {"v": 1, "command": command, "pid": pid, "records": [p.record for p in pieces], "cut": cut}
     header = f"flight {pid}> {command}" if command else ""
-    body = "".join(record_html(r) for r in kept)
-    head_html = (
-        f'<div style="{_MUTED};font-family:monospace;font-size:11px">{html.escape(header)}</div>' if header else ""
-    )
-    text = "\n".join(render_text(r) for r in kept)
+    head_html = f'<div style="{MUTED};font-family:monospace;font-size:11px">{escape(header)}</div>' if header else ""
+    body = "".join(p.html for p in pieces)
     return {
         MIME_TYPE: payload,
         "text/html": f'<div class="jupyterlab-flight-result">{head_html}{body}</div>',
-        "text/plain": text,
+        "text/plain": "\n".join(p.text for p in pieces),
     }
+
+
+def mime_bundle(records: Iterable[AnyRecord], command: str = "", pid: int | None = None) -> dict[str, Any]:
+    kept, cut = _bounded(_Piece(r) for r in records)
+    return _bundle(kept, command, pid, cut)
+
+
+class LiveBundle:
+    """The output of a stream while it runs, updated in place at a cost that does not grow with it.
+
+    ``add(record)`` renders the record's text and HTML once; ``bundle()`` is a display update
+    showing the last ``window`` records, headed by a line that counts the earlier ones it leaves
+    out; ``final()`` is what ``mime_bundle`` of every record gives, from the renderings kept.
+    """
+
+    def __init__(self, command: str = "", pid: int | None = None, window: int = LIVE_WINDOW):
+        self.command, self.pid, self.window = command, pid, window
+        self._pieces: list[_Piece] = []
+        self._counts: Counter[str] = Counter()
+
+    def add(self, record: AnyRecord) -> None:
+        piece = _Piece(record)
+        piece.text, piece.html  # noqa: B018  (render now, once, while the record is fresh)
+        self._pieces.append(piece)
+        self._counts[str(record.get("kind"))] += 1
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+    @property
+    def records(self) -> list[AnyRecord]:
+        return [p.record for p in self._pieces]
+
+    def bundle(self) -> dict[str, Any]:
+        shown, cut = _bounded(self._pieces[-self.window :] if self.window > 0 else [])
+        hidden = len(self._pieces) - min(len(self._pieces), max(self.window, 0))
+        if hidden:
+            so_far = ", ".join(f"{n:,} {kind}" for kind, n in self._counts.items())
+            shown.insert(
+                0,
+                _note(
+                    f"... {hidden:,} earlier records are not shown while the stream runs "
+                    f"({len(self._pieces):,} so far: {so_far}); the result keeps them when it ends"
+                ),
+            )
+        return _bundle(shown, self.command, self.pid, cut)
+
+    def final(self) -> dict[str, Any]:
+        kept, cut = _bounded(self._pieces)
+        return _bundle(kept, self.command, self.pid, cut)

@@ -1,0 +1,381 @@
+"""The result records of docs/schema.md (schema v1) as types, for the code that reads them.
+
+Records arrive as JSON from the agent (or are built by the client), so nothing here is checked at
+run time: these TypedDicts say what a reader may rely on. Fields a record may lack are in a
+``total=False`` part. ``RECORD_TYPES`` maps each kind to its type; ``Record`` is their union,
+discriminated on ``kind``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Optional, TypedDict, Union
+
+# A record as it comes off the wire, before anything looked at its kind.
+AnyRecord = Mapping[str, Any]
+
+
+# -- value trees ------------------------------------------------------------------------------
+
+
+class ValueNode(TypedDict, total=False):
+    """A node of a value tree: a leaf, a sequence, a mapping, an object, or a gap (``omitted``)."""
+
+    type: str
+    repr: str
+    len: int
+    cut: int  # the full repr's length, when the repr was cut
+    cycle: bool
+    error: bool  # the repr raised
+    cut_any: bool  # on the root: something in the tree was cut
+    items: list[ValueNode]
+    entries: list[Entry]
+    attrs: list[Attr]
+    omitted: int
+
+
+class Entry(TypedDict, total=False):
+    key: ValueNode
+    value: ValueNode
+    omitted: int  # a gap among the entries
+
+
+class Attr(TypedDict, total=False):
+    name: str
+    value: ValueNode
+    omitted: int  # a gap among the attributes
+
+
+class ExceptionInfo(TypedDict, total=False):
+    type: str
+    message: str
+    traceback: str | None
+
+
+# -- one-shot commands ------------------------------------------------------------------------
+
+
+class Frame(TypedDict, total=False):
+    function: str
+    file: str | None
+    line: int | None
+    module: str | None
+    native: bool
+    library: str | None
+
+
+class Thread(TypedDict, total=False):
+    thread_id: int
+    native_id: int | None
+    name: str | None
+    daemon: bool | None
+    main: bool | None
+    gil: bool | None  # None: unknown (inside the target the agent holds the GIL itself)
+    frames: list[Frame]
+    frames_omitted: int
+
+
+class Task(TypedDict, total=False):
+    name: str
+    state: str  # "waiting" | "pending"
+    coroutine: str | None
+    thread_id: int | None
+    awaiting: str | None
+    frames: list[Frame]
+
+
+class _StackRequired(TypedDict):
+    v: int
+    kind: Literal["stack"]
+    threads: list[Thread]
+
+
+class StackRecord(_StackRequired, total=False):
+    pid: int
+    source: Literal["agent", "pystack"]
+    native: bool
+    tasks: list[Task]
+
+
+class _ValueRequired(TypedDict):
+    v: int
+    kind: Literal["value"]
+    value: ValueNode
+
+
+class ValueRecord(_ValueRequired, total=False):
+    command: str  # "getglobal" | "vmtool"
+    target: str
+    expr: str | None
+    type: str
+    count: int  # vmtool: instances found
+    shown: int  # vmtool: instances after -n
+
+
+class GcRecord(TypedDict):
+    v: int
+    kind: Literal["gc"]
+    collected: int
+    uncollectable: int
+    counts_before: list[int]
+
+
+class ModuleRecord(TypedDict):
+    v: int
+    kind: Literal["module"]
+    file: str
+    modules: list[str]
+
+
+class ConsoleRecord(TypedDict, total=False):
+    v: int
+    kind: Literal["console"]
+    stdout: str
+    stderr: str
+    value: ValueNode | None
+    type: str | None
+    error: ExceptionInfo | None
+
+
+class HelpRecord(TypedDict):
+    v: int
+    kind: Literal["help"]
+    command: str | None
+    text: str
+
+
+class MessageRecord(TypedDict):
+    v: int
+    kind: Literal["message"]
+    text: str
+
+
+class _ErrorRequired(TypedDict):
+    v: int
+    kind: Literal["error"]
+    message: str
+
+
+class ErrorRecord(_ErrorRequired, total=False):
+    exception: ExceptionInfo  # when a user expression raised
+
+
+# -- streams ----------------------------------------------------------------------------------
+
+
+class WatchValue(TypedDict, total=False):
+    expr: str
+    value: ValueNode
+    error: ExceptionInfo  # the expression raised: no value
+
+
+class FilterError(TypedDict):
+    expr: str
+    type: str
+    message: str
+
+
+class _CallRequired(TypedDict):
+    """The fields every record of one observed call has (watch, trace, tt)."""
+
+    v: int
+    index: int
+    method: str
+    time: float  # epoch seconds, call start
+    cost_ms: float
+
+
+class _CallOptional(TypedDict, total=False):
+    thread_id: int
+    thread_name: str | None
+
+
+class _WatchRequired(_CallRequired):
+    kind: Literal["watch"]
+    values: list[WatchValue]
+
+
+class WatchRecord(_WatchRequired, _CallOptional, total=False):
+    exception: ExceptionInfo | None
+    filter_error: FilterError
+
+
+class MonitorRecord(TypedDict):
+    v: int
+    kind: Literal["monitor"]
+    method: str
+    cycle: int
+    start: float
+    end: float
+    calls: int
+    successes: int
+    failures: int
+    avg_ms: float | None  # None when there were no calls
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+class Folded(TypedDict):
+    count: int
+    cost_ms: float
+
+
+# Functional form: "await" is a keyword, so it cannot be a class attribute.
+CallNode = TypedDict(
+    "CallNode",
+    {
+        "function": str,
+        "file": Optional[str],
+        "line": Optional[int],
+        "cost_ms": float,
+        "children": list["CallNode"],
+        "builtin": bool,
+        "await": bool,
+        "folded": Optional[Folded],
+    },
+    total=False,
+)
+
+
+class _TraceRequired(_CallRequired):
+    kind: Literal["trace"]
+    root: CallNode
+
+
+class TraceRecord(_TraceRequired, _CallOptional, total=False):
+    cut: str  # why the tree was cut, when it was
+
+
+class TtRow(TypedDict, total=False):
+    """A recorded call as ``tt -t`` streams it and ``tt -l`` lists it."""
+
+    v: int
+    kind: Literal["tt_record"]
+    index: int
+    method: str
+    time: float
+    cost_ms: float
+    thread_name: str | None
+    is_return: bool
+    is_exception: bool
+    exception: ExceptionInfo | None
+
+
+class _TtRecordRequired(_CallRequired):
+    kind: Literal["tt_record"]
+    is_return: bool
+    is_exception: bool
+
+
+class TtRecord(_TtRecordRequired, total=False):
+    thread_name: str | None
+    exception: ExceptionInfo | None
+
+
+class _TtListRequired(TypedDict):
+    v: int
+    kind: Literal["tt_list"]
+    records: list[TtRow]
+
+
+class TtListRecord(_TtListRequired, total=False):
+    evicted: int
+
+
+class _TtDetailRequired(_CallRequired):
+    kind: Literal["tt_detail"]
+    args: ValueNode
+    kwargs: ValueNode
+
+
+class TtDetailRecord(_TtDetailRequired, _CallOptional, total=False):
+    is_return: bool
+    is_exception: bool
+    target: ValueNode | None
+    return_obj: ValueNode | None
+    exception: ExceptionInfo | None
+    replay_of: int
+
+
+class EndRecord(TypedDict):
+    v: int
+    kind: Literal["end"]
+    reason: str  # "limit" | "stopped" | "timeout" | "detached"
+
+
+# -- client-side records: the notebook's and the sidebar's lists -------------------------------
+
+
+class ProcessRow(TypedDict, total=False):
+    pid: int
+    user: str | None
+    cmdline: str
+    python: str | None
+    cpu_percent: float | None
+    rss_bytes: int
+    kernel: bool
+    kernel_id: str | None
+    notebook: str | None
+    self: bool  # the kernel asking
+
+
+class ProcessesRecord(TypedDict):
+    v: int
+    kind: Literal["processes"]
+    processes: list[ProcessRow]
+
+
+class SessionRow(TypedDict):
+    pid: int
+    current: bool
+    connected: bool
+    python: str | None
+    executable: str | None
+
+
+class SessionsRecord(TypedDict):
+    v: int
+    kind: Literal["sessions"]
+    sessions: list[SessionRow]
+
+
+Record = Union[
+    StackRecord,
+    ValueRecord,
+    GcRecord,
+    ModuleRecord,
+    ConsoleRecord,
+    HelpRecord,
+    MessageRecord,
+    ErrorRecord,
+    WatchRecord,
+    MonitorRecord,
+    TraceRecord,
+    TtRecord,
+    TtListRecord,
+    TtDetailRecord,
+    EndRecord,
+    ProcessesRecord,
+    SessionsRecord,
+]
+
+RECORD_TYPES: dict[str, type] = {
+    "stack": StackRecord,
+    "value": ValueRecord,
+    "gc": GcRecord,
+    "module": ModuleRecord,
+    "console": ConsoleRecord,
+    "help": HelpRecord,
+    "message": MessageRecord,
+    "error": ErrorRecord,
+    "watch": WatchRecord,
+    "monitor": MonitorRecord,
+    "trace": TraceRecord,
+    "tt_record": TtRecord,
+    "tt_list": TtListRecord,
+    "tt_detail": TtDetailRecord,
+    "end": EndRecord,
+    "processes": ProcessesRecord,
+    "sessions": SessionsRecord,
+}

@@ -1,0 +1,9 @@
+"""The renderers of every record kind, one module per record family.
+
+Importing this package registers them all with render/registry.py's TEXT and HTML registries;
+a new record family is a module here and a line below.
+"""
+
+from . import lists, messages, monitor, runtime, stack, trace, tt, values, watch
+
+__all__ = ["lists", "messages", "monitor", "runtime", "stack", "trace", "tt", "values", "watch"]

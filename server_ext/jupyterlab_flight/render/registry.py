@@ -1,0 +1,64 @@
+"""Renderers found by record kind: one registry for text, one for the notebook's HTML.
+
+A family module (render/kinds/) registers its renderers with ``@TEXT.renderer("watch")``; a kind
+nobody registered goes to the registry's fallback, so an agent newer than this client still shows
+something. Registering a kind twice is a mistake and raises at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from ..records import AnyRecord
+from .markup import pre
+
+# A renderer takes the record of its kind (typed in its own signature) and returns text or HTML.
+Renderer = Callable[[Any], str]
+R = TypeVar("R", bound=Renderer)
+
+
+class Registry:
+    def __init__(self, name: str, fallback: Renderer):
+        self.name = name
+        self.fallback = fallback
+        self._renderers: dict[str, Renderer] = {}
+
+    def renderer(self, *kinds: str) -> Callable[[R], R]:
+        """Decorator: the function renders records of these kinds."""
+
+        def register(fn: R) -> R:
+            for kind in kinds:
+                if kind in self._renderers:
+                    raise ValueError(f"{self.name}: a renderer for {kind!r} is already registered")
+                self._renderers[kind] = fn
+            return fn
+
+        return register
+
+    def get(self, kind: str) -> Renderer:
+        """The renderer of a kind; the fallback for a kind nobody registered."""
+        return self._renderers.get(kind, self.fallback)
+
+    def render(self, record: AnyRecord) -> str:
+        # The one place an untyped record meets its typed renderer: dispatch on its kind.
+        return self.get(str(record.get("kind")))(record)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._renderers)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._renderers
+
+
+def _text_fallback(record: AnyRecord) -> str:
+    return str(record)
+
+
+TEXT = Registry("text", _text_fallback)
+
+
+def _html_fallback(record: AnyRecord) -> str:
+    return pre(TEXT.render(record))
+
+
+HTML = Registry("html", _html_fallback)
