@@ -48,7 +48,8 @@ class Output:
         self.failed = False
 
     def record(self, record: dict) -> None:
-        if record.get("kind") == "error" or (record.get("kind") == "console" and record.get("error")):
+        # an error record, or a result that carries its error (console code that raised)
+        if record.get("kind") == "error" or record.get("error"):
             self.failed = True
         if self.as_json:
             print(json.dumps(record, ensure_ascii=False), flush=True)

@@ -132,8 +132,6 @@ class FlightMagicsMixin:
             return self._show(
                 [{"v": 1, "kind": "processes", "processes": list_python_processes(running_server_notebooks())}], line
             )
-        if verb == "detach" and not rest:
-            return self._detach()
         if verb == "widgets":
             return self._set_widgets(rest.strip(), line)
         if not line:
@@ -205,12 +203,6 @@ class FlightMagicsMixin:
             ],
             f"attach {spec}",
         )
-
-    def _detach(self) -> None:
-        session = self.state.session()
-        records = list(session.detach())
-        self._forget(session.pid)
-        self._show(records, "detach")
 
     def _forget(self, pid: int) -> None:
         session = self.state.sessions.pop(pid, None)

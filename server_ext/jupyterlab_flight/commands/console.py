@@ -11,16 +11,15 @@ from typing import Callable
 from ..errors import FlightError
 from .descriptor import Command, Option
 from .options import render_options, render_request
+from .requests import ConsoleRequest
 
 BANNER = (
     "Python console in the target (private namespace; 'import __main__' reaches the script). exit() or Ctrl-D leaves."
 )
 
 
-def _build(ns) -> dict:
-    request = {"code": ns.code}
-    request.update(render_request(ns))
-    return request
+def _build(ns) -> ConsoleRequest:
+    return {"code": ns.code, **render_request(ns)}
 
 
 def repl(parsed, session, emit: Callable[[dict], None], read_line: Callable[[str], str]) -> None:

@@ -23,7 +23,7 @@ the agent receives them in every request.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -132,7 +132,7 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-Build = Callable[[argparse.Namespace], dict]
+Build = Callable[[argparse.Namespace], Mapping[str, Any]]  # the request (commands/requests.py)
 Runner = Callable[["ParsedCommand", "FlightSession"], Iterator[dict]]
 Repl = Callable[["ParsedCommand", "FlightSession", Callable[[dict], None], Callable[[str], str]], None]
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 from ..errors import CommandSyntaxError
 from .descriptor import Command, Option
 from .options import render_options, render_request
+from .requests import GetglobalRequest
 
 USAGE = "getglobal module [class] field [-e expr] [-x n] [-r] [-v]"
 
 
-def _build(ns) -> dict:
+def _build(ns) -> GetglobalRequest:
     if len(ns.names) not in (2, 3):
         raise CommandSyntaxError(f"getglobal: expected 'module [class] field'\nusage: {USAGE}")
     module, *middle, fieldname = ns.names
-    request = {"module": module, "class": middle[0] if middle else None, "field": fieldname, "expr": ns.expr}
-    request.update(render_request(ns))
+    request: GetglobalRequest = {
+        "module": module,
+        "class": middle[0] if middle else None,
+        "field": fieldname,
+        "expr": ns.expr,
+        **render_request(ns),
+    }
     return request
 
 

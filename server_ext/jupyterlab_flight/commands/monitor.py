@@ -5,15 +5,15 @@ from __future__ import annotations
 from ..errors import CommandSyntaxError
 from .descriptor import Command, Option
 from .options import OBSERVED, check_limit, limit_option, observed_request
+from .requests import MonitorRequest
 
 
-def _build(ns) -> dict:
-    request = observed_request(ns.names, ns.nested, "monitor")
+def _build(ns) -> MonitorRequest:
+    observed = observed_request(ns.names, ns.nested, "monitor")
     check_limit(ns.limit)
     if ns.cycle <= 0:
         raise CommandSyntaxError(f"-c must be a positive number of seconds; got {ns.cycle:g}")
-    request.update({"cycle": ns.cycle, "limit": ns.limit})
-    return request
+    return {**observed, "cycle": ns.cycle, "limit": ns.limit}
 
 
 COMMAND = Command(

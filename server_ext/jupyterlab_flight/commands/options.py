@@ -7,6 +7,7 @@ import argparse
 
 from ..errors import CommandSyntaxError
 from .descriptor import Option
+from .requests import ObservedRequest, RenderRequest
 
 EXPAND_RANGE = "1-6, -1 for the maximum"
 
@@ -30,7 +31,7 @@ def render_options(expand_default: int) -> tuple:
     )
 
 
-def render_request(ns: argparse.Namespace) -> dict:
+def render_request(ns: argparse.Namespace) -> RenderRequest:
     if not (ns.expand == -1 or 1 <= ns.expand <= 6):
         raise CommandSyntaxError(f"-x must be between 1 and 6, or -1; got {ns.expand}")
     return {"expand": ns.expand, "verbose": ns.verbose, "raw": ns.raw}
@@ -46,7 +47,7 @@ NESTED = Option(
 OBSERVED = (NAMES, NESTED)
 
 
-def observed_request(names: list, nested: str | None, command: str) -> dict:
+def observed_request(names: list, nested: str | None, command: str) -> ObservedRequest:
     """module [class] method -> request fields (watch, trace, tt -t, monitor)."""
     if len(names) not in (2, 3):
         raise CommandSyntaxError(f"{command}: expected 'module [class] method', got {' '.join(names) or 'nothing'}")

@@ -119,7 +119,7 @@ def parse_command(line: str, cell: str | None = None) -> ParsedCommand:
     where = next((place for place, flags in command.where_when.items() if command.given(namespace, flags)), None)
     return ParsedCommand(
         command,
-        command.build(namespace),
+        dict(command.build(namespace)),
         line,
         where=where or command.where,
         streams=command.streams or command.given(namespace, command.streams_when),

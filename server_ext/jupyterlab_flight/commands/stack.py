@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from ..outside import read_stack
 from ..render.text import render_text
 from .descriptor import AGENT, OUTSIDE, Command, Option
+from .requests import StackRequest
 
 
-def _build(ns) -> dict:
+def _build(ns) -> StackRequest:
     return {"pid": ns.pid, "file": ns.filepath, "native": ns.native, "asyncio": ns.asyncio}
 
 

@@ -5,23 +5,22 @@ from __future__ import annotations
 from ..errors import CommandSyntaxError
 from .descriptor import Command, Option
 from .options import OBSERVED, check_limit, limit_option, observed_request
+from .requests import TraceRequest
 
 
-def _build(ns) -> dict:
-    request = observed_request(ns.names, ns.nested, "trace")
+def _build(ns) -> TraceRequest:
+    observed = observed_request(ns.names, ns.nested, "trace")
     check_limit(ns.limit)
     if ns.depth is not None and ns.depth < 1:
         raise CommandSyntaxError("-d must be at least 1")
-    request.update(
-        {
-            "interval": ns.interval,
-            "depth": ns.depth,
-            "entrance_time": ns.entrance_time,
-            "filter": ns.filter,
-            "limit": ns.limit,
-        }
-    )
-    return request
+    return {
+        **observed,
+        "interval": ns.interval,
+        "depth": ns.depth,
+        "entrance_time": ns.entrance_time,
+        "filter": ns.filter,
+        "limit": ns.limit,
+    }
 
 
 COMMAND = Command(

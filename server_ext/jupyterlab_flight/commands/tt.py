@@ -5,9 +5,10 @@ from __future__ import annotations
 from ..errors import CommandSyntaxError
 from .descriptor import Command, Option
 from .options import check_limit, limit_option, observed_request, render_options, render_request
+from .requests import TtRequest
 
 
-def _build(ns) -> dict:
+def _build(ns) -> TtRequest:
     chosen = [
         flag
         for flag, on in (
@@ -23,20 +24,22 @@ def _build(ns) -> dict:
         raise CommandSyntaxError("tt: give exactly one of -t module [class] method, -l, -i N, -d N, -da")
     if ns.play and ns.index is None:
         raise CommandSyntaxError("tt: -p replays the record given by -i N")
-    request = render_request(ns)
     if ns.record is not None:
         check_limit(ns.limit)
-        request.update(observed_request(ns.record, ns.nested, "tt -t"))
-        request.update({"action": "record", "filter": ns.filter, "limit": ns.limit})
-    elif ns.list:
-        request.update({"action": "list", "method": ns.method, "filter": ns.filter})
-    elif ns.index is not None:
-        request.update({"action": "replay" if ns.play else "show", "index": ns.index})
-    elif ns.delete is not None:
-        request = {"action": "delete", "index": ns.delete}
-    else:
-        request = {"action": "delete_all"}
-    return request
+        return {
+            **observed_request(ns.record, ns.nested, "tt -t"),
+            "action": "record",
+            "filter": ns.filter,
+            "limit": ns.limit,
+            **render_request(ns),
+        }
+    if ns.list:
+        return {"action": "list", "method": ns.method, "filter": ns.filter, **render_request(ns)}
+    if ns.index is not None:
+        return {"action": "replay" if ns.play else "show", "index": ns.index, **render_request(ns)}
+    if ns.delete is not None:
+        return {"action": "delete", "index": ns.delete}
+    return {"action": "delete_all"}
 
 
 COMMAND = Command(

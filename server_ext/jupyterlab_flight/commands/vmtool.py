@@ -5,18 +5,24 @@ from __future__ import annotations
 from ..errors import CommandSyntaxError
 from .descriptor import Command, Option
 from .options import render_options, render_request
+from .requests import VmtoolRequest
 
 
-def _build(ns) -> dict:
+def _build(ns) -> VmtoolRequest:
     if ns.action == "forceGc":
         return {"action": "forceGc"}
     if not ns.cls:
         raise CommandSyntaxError("vmtool -a getInstances needs -c module class")
     if ns.limit < -1:
         raise CommandSyntaxError("-n must be a positive number of instances, or -1 for all")
-    request = {"action": "getInstances", "module": ns.cls[0], "class": ns.cls[1], "expr": ns.expr, "limit": ns.limit}
-    request.update(render_request(ns))
-    return request
+    return {
+        "action": "getInstances",
+        "module": ns.cls[0],
+        "class": ns.cls[1],
+        "expr": ns.expr,
+        "limit": ns.limit,
+        **render_request(ns),
+    }
 
 
 COMMAND = Command(

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from .descriptor import Command, Option
 from .options import OBSERVED, check_limit, limit_option, observed_request, render_options, render_request
+from .requests import WatchRequest
 
 
-def _build(ns) -> dict:
-    request = observed_request(ns.names, ns.nested, "watch")
+def _build(ns) -> WatchRequest:
     check_limit(ns.limit)
-    request.update({"expr": ns.expr, "filter": ns.filter, "exception": ns.exception, "limit": ns.limit})
-    request.update(render_request(ns))
-    return request
+    return {
+        **observed_request(ns.names, ns.nested, "watch"),
+        "expr": ns.expr,
+        "filter": ns.filter,
+        "exception": ns.exception,
+        "limit": ns.limit,
+        **render_request(ns),
+    }
 
 
 COMMAND = Command(
