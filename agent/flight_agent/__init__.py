@@ -4,9 +4,15 @@ Standard library only, loaded by path (the target's environment has none of our 
 CPython 3.9+ syntax. It never imports ``threading`` or the target's modules as a side effect.
 
 Entry points:
-- ``start(runtime_dir)``: called by the bootstrap that the attach step runs in the target. Starts
-  the agent (once; a running agent is reused) and returns.
-- ``Agent`` / ``serve_in_process``: the same agent for the notebook's own kernel.
+- ``server.start_agent(runtime_dir, token=..., native_library=..., switch_interval=...)``: called
+  by the bootstrap that the attach step runs in the target, and by ``attach self`` for the
+  notebook's own kernel. Starts the agent (once; a running agent is reused) and returns it.
+- ``start(runtime_dir, token)``: the same, for a caller that needs no more.
+
+Modules: server (the agent's life), transport (socket, authentication, one thread per
+connection), connection, dispatch (requests and errors), pump (streams to their client),
+commands/ (the registry and one module per command), arguments, values (value trees), hooks/
+(observing calls), expressions, lookup, capture, protocol, runtime, native.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def read_frame(sock: socket.socket, max_bytes: int, idle_timeout: float | None =
 
     Every socket call releases the GIL, and on a busy target getting it back costs up to a switch
     interval: so two reads per frame, and the timeout is set only when it changes. (A client that
-    stops in the middle of a frame blocks only its own session's thread, which holds no GIL.)
+    stops in the middle of a frame blocks only its own connection's thread, which holds no GIL.)
     """
     if sock.gettimeout() != idle_timeout:
         sock.settimeout(idle_timeout)

@@ -24,7 +24,7 @@ class ShortSwitchInterval:
     Every socket call releases the GIL, and a thread spinning in Python gives it back only at the
     switch interval (5 ms by default), so each call would wait that long. ``end()`` gives the
     target its own interval back unless someone changed it meanwhile: overlapping uses (two
-    sessions) end with the target's value. CPython keeps whole microseconds and truncates, so
+    connections) end with the target's value. CPython keeps whole microseconds and truncates, so
     values are set at the middle of their microsecond: read back and set again, they never drift.
     """
 
@@ -49,6 +49,21 @@ class ShortSwitchInterval:
 
     def __exit__(self, *exc) -> None:
         self.end()
+
+
+class _KeepSwitchInterval:
+    def __enter__(self) -> _KeepSwitchInterval:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def switch_interval_for(long_running: bool) -> ShortSwitchInterval | _KeepSwitchInterval:
+    """The one policy for a request's run: a long-running one (a stream, console code; the
+    request's ``long_running``) keeps the target's own interval, since the target's threads must
+    run as usual meanwhile; a one-shot command has the short one until it has answered."""
+    return _KeepSwitchInterval() if long_running else ShortSwitchInterval()
 
 
 def _set_switch_interval(seconds: float) -> None:

@@ -1,10 +1,10 @@
 """Streams: commands whose results keep coming (watch, trace, tt -t, monitor) until stopped.
 
 Observed calls happen on the target's threads; they only append finished records to a bounded
-queue (no I/O, no lock held while the target's code runs). The session thread that serves the
-client drains the queue every POLL_S, sends the records, and reads the client's ``stop``. When a
-stream ends (limit reached, stopped, client gone, detach), its hooks are removed before the
-final ``end`` record is sent.
+queue (no I/O, no lock held while the target's code runs). The connection's thread drains the
+queue every POLL_S, sends the records, and reads the client's ``stop`` (pump.py). When a stream
+ends (limit reached, stopped, client gone, detach), its hooks are removed before the final
+``end`` record is sent.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Stream:
         if self.finished is None:
             self.finished = reason
 
-    # called from the session thread
+    # called from the connection's thread
     def drain(self) -> list:
         with self._lock:
             records, self._queue = self._queue, []

@@ -1,33 +1,27 @@
-"""One module per command; each exposes ``run(args, session)`` yielding result records.
+"""The agent's command registry: the one place where command names appear in the agent.
 
-``args`` is the structured request built by the client's parser (jupyterlab_flight.commands);
-records are dicts with a ``kind`` (the server adds ``"v": 1``). Failures are raised as
-CommandError (or the lookup / expression errors) and reported as one ``error`` record.
+Each command module exposes ``run(args, connection)``: ``args`` is an arguments.Arguments (every
+argument of the command, defaults filled in by the client's descriptor), and it returns either an
+iterable of records (dicts with a ``kind``; the ``"v"`` is added when sent) or a streams.Stream,
+whose records keep coming until it ends. What the user must change is raised as a
+``CommandError``.
+
+A module that holds state or hooks also exposes ``reset(connection=None)``: with a connection,
+drop what that connection owns (its client went away); with None, drop everything (detach).
 """
 
 from __future__ import annotations
 
 from . import console, getglobal, module, monitor, stack, trace, tt, vmtool, watch
 
-
-class CommandError(Exception):
-    """A request the agent understood but cannot do; the message is for the user."""
-
-
-HANDLERS = {
-    "stack": stack.run,
-    "getglobal": getglobal.run,
-    "vmtool": vmtool.run,
-    "module": module.run,
-    "console": console.run,
-    "tt": tt.run,
-}
-
-# Streaming commands: name -> function(args, session) returning a streams.Stream.
-# A function may return None: then the command runs as a one-shot (tt -l, tt -i, ...).
-STREAMS = {
-    "watch": watch.stream,
-    "trace": trace.stream,
-    "monitor": monitor.stream,
-    "tt": tt.stream,
+COMMANDS = {
+    "stack": stack,
+    "getglobal": getglobal,
+    "vmtool": vmtool,
+    "module": module,
+    "console": console,
+    "watch": watch,
+    "trace": trace,
+    "monitor": monitor,
+    "tt": tt,
 }

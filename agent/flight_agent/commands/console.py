@@ -1,19 +1,22 @@
-"""console: run Python in the target, one snippet (-c) or an interactive session.
+"""console: run Python in the target, one snippet (-c) or the CLI's interactive console.
 
-Code runs in a private namespace per connection (``import __main__`` reaches the script's
-globals), never in a module of the target, so nothing of the target is overwritten by accident.
-What it prints is captured (capture.py); the value of a final expression is rendered like every
-other value. An exception is reported with its traceback and never propagates.
+Code runs in a private namespace, never in a module of the target (``import __main__`` reaches
+the script's globals), so nothing of the target is overwritten by accident: a fresh one for each
+snippet, or, with ``session: true`` (the interactive console), one that the connection keeps
+until its client goes away. What it prints is captured (capture.py); the value of a final
+expression becomes a value tree like every other value. An exception is reported with its
+traceback and never propagates.
 """
 
 from __future__ import annotations
 
 import builtins
 
-from ..capture import Capture
-from ..render import RenderOptions, render_value, type_name
+from .. import capture
+from ..arguments import Arguments
+from ..connection import Connection
+from ..values import TreeOptions, type_name, value_tree
 
-DEFAULT_EXPAND = 2
 MAX_OUTPUT_CHARS = 1 << 20
 
 
@@ -57,7 +60,7 @@ def _cut(text: str) -> str:
     return text
 
 
-def execute(source: str, namespace: dict, session, options: RenderOptions) -> dict:
+def execute(source: str, namespace: dict, connection: Connection, options: TreeOptions) -> dict:
     record: dict = {"kind": "console", "stdout": "", "stderr": "", "value": None, "error": None}
     try:
         body, last = _compile(source)
@@ -65,14 +68,14 @@ def execute(source: str, namespace: dict, session, options: RenderOptions) -> di
         record["error"] = {"type": "SyntaxError", "message": str(e), "traceback": _format_exception(e, only=True)}
         return record
     value, has_value = None, False
-    with Capture() as out:
+    with capture.Capture() as out:
         try:
 
             def work():
                 exec(body, namespace)
                 return eval(last, namespace) if last is not None else None
 
-            value = session.run_user_code(work, interruptible=True)
+            value = connection.run_user_code(work, interruptible=True)
             has_value = last is not None and value is not None
         except BaseException as e:  # KeyboardInterrupt from the client's Ctrl-C included
             record["error"] = {"type": type(e).__name__, "message": str(e), "traceback": _format_exception(e)}
@@ -80,18 +83,32 @@ def execute(source: str, namespace: dict, session, options: RenderOptions) -> di
     record["stderr"] = _cut(out.stderr)
     if has_value:
         record["type"] = type_name(value)
-        record["value"] = render_value(value, options)
+        record["value"] = value_tree(value, options)
     return record
+
+
+_namespaces: dict = {}  # connection number -> the interactive console's namespace
 
 
 def new_namespace() -> dict:
     return {"__builtins__": builtins, "__name__": "__flight_console__"}
 
 
-def run(args: dict, session):
-    options = RenderOptions.from_args(args, DEFAULT_EXPAND)
-    if args.get("incomplete") is not None:  # the interactive prompt asks: need more lines?
-        yield {"kind": "console_more", "more": incomplete(args["incomplete"])}
+def run(args: Arguments, connection: Connection) -> list:
+    if args.has("incomplete"):  # the interactive prompt asks: need more lines?
+        return [{"kind": "console_more", "more": incomplete(args.text("incomplete"))}]
+    code = args.text("code")
+    options = TreeOptions.from_arguments(args)
+    if args.has("session") and args.flag("session"):  # the interactive console: one namespace
+        namespace = _namespaces.setdefault(connection.number, new_namespace())
+    else:
+        namespace = new_namespace()
+    return [execute(code, namespace, connection, options)]
+
+
+def reset(connection: Connection | None = None) -> None:
+    if connection is not None:
+        _namespaces.pop(connection.number, None)
         return
-    namespace = session.console_namespace if args.get("session") else new_namespace()
-    yield execute(args.get("code", ""), namespace, session, options)
+    _namespaces.clear()
+    capture.uninstall()  # console code that another thread still runs prints to the target's streams

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from ..arguments import Arguments
+from ..connection import Connection
+from ..errors import CommandError
+
 
 def _same_file(a: str, b: str) -> bool:
     try:
@@ -13,8 +17,8 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def run(args: dict, session):
-    path = args["filepath"]
+def run(args: Arguments, connection: Connection) -> list:
+    path = args.text("filepath")
     target = os.path.realpath(path)
     names = []
     for name, module in list(sys.modules.items()):
@@ -26,5 +30,5 @@ def run(args: dict, session):
         ):
             names.append(name)
     if not names:
-        raise LookupError(f"{path} is not imported in the target process")
-    yield {"kind": "module", "file": path, "modules": sorted(names)}
+        raise CommandError(f"{path} is not imported in the target process")
+    return [{"kind": "module", "file": path, "modules": sorted(names)}]

@@ -10,11 +10,15 @@ import _thread
 import random
 import time
 
+from ..arguments import Arguments
+from ..connection import Connection
+from ..errors import CommandError
+from ..hooks import observing
 from ..hooks.observing import ObservingStream
 from ..hooks.probe import Call
-from ..streams import Stream
 
-DEFAULT_CYCLE_S = 5.0
+reset = observing.reset  # detach removes every hook; a stream's own go when it ends
+
 SAMPLE_LIMIT = 10000
 
 
@@ -64,14 +68,14 @@ class Cycle:
 
 
 class MonitorStream(ObservingStream):
-    default_limit = None  # cycles: until stopped
     verb = "monitoring"
 
-    def __init__(self, args: dict, session):
-        super().__init__(args)
-        self.cycle_s = float(args.get("cycle") or DEFAULT_CYCLE_S)
+    def __init__(self, args: Arguments):
+        self.cycle_s = args.number("cycle")
         if self.cycle_s <= 0:
-            raise ValueError("-c must be a positive number of seconds")
+            raise CommandError("-c must be a positive number of seconds")
+        # limit: how many cycles (None: until stopped); every call counts, so no filter
+        super().__init__(args, limit=args.optional_integer("limit"), filter_text=None)
         self.index = 0
         self.cycle = Cycle()
         self.lock = _thread.allocate_lock()
@@ -95,5 +99,5 @@ class MonitorStream(ObservingStream):
         return [done.record(self.site.name, self.index)]
 
 
-def stream(args: dict, session) -> Stream:
-    return MonitorStream(args, session)
+def run(args: Arguments, connection: Connection) -> MonitorStream:
+    return MonitorStream(args)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import sys
 
+from ..arguments import Arguments
+from ..connection import Connection
+
 MAX_FRAMES = 2000  # per thread; deeper stacks are cut at the outermost end
 
 
@@ -144,13 +147,15 @@ def collect_tasks() -> list:
     return out
 
 
-def run(args: dict, session):
+def run(args: Arguments, connection: Connection) -> list:
+    """``asyncio`` (-a); ``pid``, ``file`` and ``native`` are for the client (stack from outside, -f)."""
+    asyncio = args.flag("asyncio")
     record = {
         "kind": "stack",
-        "pid": session.agent.pid,
+        "pid": connection.agent.pid,
         "source": "agent",
-        "threads": collect_threads(session.agent.own_thread_idents()),
+        "threads": collect_threads(connection.agent.own_thread_idents()),
     }
-    if args.get("asyncio"):
+    if asyncio:
         record["tasks"] = collect_tasks()
-    yield record
+    return [record]

@@ -14,12 +14,14 @@ import sys
 import time
 
 from .. import native
+from ..arguments import Arguments
+from ..connection import Connection
+from ..hooks import observing
 from ..hooks.observing import ObservingStream
 from ..hooks.probe import Call
-from ..streams import Stream
 
-DEFAULT_INTERVAL_MS = 0.1
-DEFAULT_LIMIT = 10
+reset = observing.reset  # detach removes every hook; a stream's own go when it ends
+
 MAX_NODES = 10000
 
 
@@ -199,15 +201,13 @@ def _native_tree(library, count: int) -> dict:
 
 class TraceStream(ObservingStream):
     wants_enter = True
-    default_limit = DEFAULT_LIMIT
     verb = "tracing"
 
-    def __init__(self, args: dict, session):
-        super().__init__(args)
-        interval = args.get("interval")
-        self.interval_s = (DEFAULT_INTERVAL_MS if interval is None else float(interval)) / 1000.0
-        self.depth = args.get("depth")
-        self.entrance_ms = float(args.get("entrance_time") or 0)
+    def __init__(self, args: Arguments):
+        self.interval_s = args.number("interval") / 1000.0
+        self.depth = args.optional_integer("depth")  # None: every level
+        self.entrance_ms = args.optional_number("entrance_time") or 0.0  # None: every call
+        super().__init__(args, limit=args.integer("limit"), filter_text=args.optional_text("filter"))
         self.skipped_busy = 0
         self.marker = ProfileMarker()  # what sys.getprofile() shows while the C tracer runs
 
@@ -287,5 +287,5 @@ class TraceStream(ObservingStream):
             )
 
 
-def stream(args: dict, session) -> Stream:
-    return TraceStream(args, session)
+def run(args: Arguments, connection: Connection) -> TraceStream:
+    return TraceStream(args)

@@ -1,6 +1,6 @@
 """tt (time tunnel): record calls, list them, look at one, replay one.
 
-    tt -t module [class] method [-n 50] [-f EXPR]   record calls (a stream; indices from 1000)
+    tt -t module [class] method [-n N] [-f EXPR]    record calls (a stream; indices from 1000)
     tt -l [-m module.class.method] [-f EXPR]        list what is recorded
     tt -i N [-x N -r -v]                            one call: args, kwargs, return or exception
     tt -i N -p                                      call again with the same arguments (a new index)
@@ -19,15 +19,17 @@ import sys
 import time
 from collections import OrderedDict
 
+from ..arguments import Arguments
+from ..connection import Connection
+from ..errors import CommandError
 from ..expressions import ExpressionError, evaluate
+from ..hooks import observing
 from ..hooks.locate import Site
 from ..hooks.observing import ObservingStream, exception_info, thread_name
 from ..hooks.probe import Call
-from ..render import RenderOptions, render_value
-from ..streams import Stream
+from ..values import TreeOptions, value_tree
 
 FIRST_INDEX = 1000
-DEFAULT_LIMIT = 50
 MAX_RECORDS = 1000
 MAX_BYTES = 64 << 20
 
@@ -81,16 +83,16 @@ class Record:
             "exception": exception_info(self.exception),
         }
 
-    def detail(self, options: RenderOptions) -> dict:
+    def detail(self, options: TreeOptions) -> dict:
         record = self.row()
         record.update(
             {
                 "kind": "tt_detail",
                 "thread_id": self.thread_id,
-                "target": render_value(self.target, options) if self.target is not None else None,
-                "args": render_value(self.args, options),
-                "kwargs": render_value(self.kwargs, options),
-                "return_obj": render_value(self.return_value, options) if self.exception is None else None,
+                "target": value_tree(self.target, options) if self.target is not None else None,
+                "args": value_tree(self.args, options),
+                "kwargs": value_tree(self.kwargs, options),
+                "return_obj": value_tree(self.return_value, options) if self.exception is None else None,
             }
         )
         if self.exception is not None:
@@ -132,14 +134,14 @@ class Tunnel:
     def get(self, index: int) -> Record:
         record = self.records.get(index)
         if record is None:
-            raise LookupError(f"no tt record with index {index} (tt -l lists them)")
+            raise CommandError(f"no tt record with index {index} (tt -l lists them)")
         return record
 
     def delete(self, index: int) -> None:
         with self.lock:
             record = self.records.pop(index, None)
             if record is None:
-                raise LookupError(f"no tt record with index {index}")
+                raise CommandError(f"no tt record with index {index}")
             self.bytes -= record.size
 
     def clear(self) -> None:
@@ -154,11 +156,10 @@ TUNNEL = Tunnel()
 
 
 class RecordStream(ObservingStream):
-    default_limit = DEFAULT_LIMIT
     verb = "recording calls of"
 
-    def __init__(self, args: dict, session):
-        super().__init__(args)
+    def __init__(self, args: Arguments):
+        super().__init__(args, limit=args.integer("limit"), filter_text=args.optional_text("filter"))
 
     def exit(self, call: Call) -> None:
         index, _ = self.admit(call)
@@ -166,12 +167,6 @@ class RecordStream(ObservingStream):
             return
         self.push(TUNNEL.add(self.site, call).row())
         self.shown(index)
-
-
-def stream(args: dict, session) -> Stream | None:
-    if args.get("action") == "record":
-        return RecordStream(args, session)
-    return None
 
 
 def _matches_method(record: Record, wanted: str) -> bool:
@@ -182,10 +177,10 @@ def _matches_method(record: Record, wanted: str) -> bool:
     return record.site.owner is None and wanted == f"{record.site.module}.None.{name.rsplit('.', 1)[-1]}"
 
 
-def _replay(record: Record, session) -> Record:
+def _replay(record: Record, connection: Connection) -> Record:
     site = record.site
     if site.func is None:
-        raise ValueError("a nested function (-nm) cannot be replayed: it has no function object of its own")
+        raise CommandError("a nested function (-nm) cannot be replayed: it has no function object of its own")
     args = ((record.target,) if site.bound_first else ()) + tuple(record.args)
     call = Call(site, record.target, record.args, record.kwargs)
     start = time.perf_counter()
@@ -199,45 +194,64 @@ def _replay(record: Record, session) -> Record:
         return result
 
     try:
-        call.return_value = session.run_user_code(run, interruptible=True)
+        call.return_value = connection.run_user_code(run, interruptible=True)
     except Exception as e:
         call.exception = e
     call.cost_ms = (time.perf_counter() - start) * 1000.0
     return TUNNEL.add(site, call, replay_of=record.index)
 
 
-def run(args: dict, session):
-    action = args.get("action")
-    options = RenderOptions.from_args(args, 1)
+ACTIONS = ("record", "list", "show", "replay", "delete", "delete_all")
+
+
+def run(args: Arguments, connection: Connection):
+    """``action`` record: a Stream; the others: records."""
+    action = args.choice("action", ACTIONS)
+    if action == "record":
+        return RecordStream(args)
     if action == "list":
-        records = list(TUNNEL.records.values())
-        if args.get("method"):
-            records = [r for r in records if _matches_method(r, args["method"])]
-        if args.get("filter"):
-            kept = []
-            for r in records:
-                try:
-                    if evaluate(args["filter"], r.names()):
-                        kept.append(r)
-                except ExpressionError:
-                    continue
-            records = kept
-        yield {"kind": "tt_list", "records": [r.row() for r in records], "evicted": TUNNEL.evicted}
-    elif action == "show":
-        yield TUNNEL.get(int(args["index"])).detail(options)
-    elif action == "replay":
-        record = TUNNEL.get(int(args["index"]))
-        yield {
-            "kind": "message",
-            "text": f"replaying {record.index}: {record.site.name} runs again, side effects included",
-        }
-        yield _replay(record, session).detail(options)
-    elif action == "delete":
-        TUNNEL.delete(int(args["index"]))
-        yield {"kind": "message", "text": f"record {args['index']} deleted"}
-    elif action == "delete_all":
-        count = len(TUNNEL.records)
+        return [_list(args.optional_text("method"), args.optional_text("filter"))]
+    if action == "show":
+        index = args.integer("index")
+        return [TUNNEL.get(index).detail(TreeOptions.from_arguments(args))]
+    if action == "replay":
+        return _replay_records(TUNNEL.get(args.integer("index")), TreeOptions.from_arguments(args), connection)
+    if action == "delete":
+        index = args.integer("index")
+        TUNNEL.delete(index)
+        return [{"kind": "message", "text": f"record {index} deleted"}]
+    count = len(TUNNEL.records)  # delete_all
+    TUNNEL.clear()
+    return [{"kind": "message", "text": f"{count} records deleted"}]
+
+
+def _list(method: str | None, filter_text: str | None) -> dict:
+    records = list(TUNNEL.records.values())
+    if method:
+        records = [r for r in records if _matches_method(r, method)]
+    if filter_text:
+        kept = []
+        for r in records:
+            try:
+                if evaluate(filter_text, r.names()):
+                    kept.append(r)
+            except ExpressionError:
+                continue
+        records = kept
+    return {"kind": "tt_list", "records": [r.row() for r in records], "evicted": TUNNEL.evicted}
+
+
+def _replay_records(record: Record, options: TreeOptions, connection: Connection):
+    yield {
+        "kind": "message",
+        "text": f"replaying {record.index}: {record.site.name} runs again, side effects included",
+    }
+    yield _replay(record, connection).detail(options)
+
+
+def reset(connection: Connection | None = None) -> None:
+    """The records belong to the agent, not to a connection: detach (None) forgets them, and
+    removes every hook."""
+    if connection is None:
+        observing.reset()
         TUNNEL.clear()
-        yield {"kind": "message", "text": f"{count} records deleted"}
-    else:
-        raise ValueError(f"unknown tt action {action!r}")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import gc
 
+from ..arguments import Arguments
+from ..connection import Connection
 from ..expressions import evaluate
 from ..lookup import find_class
-from ..render import RenderOptions, render_value, type_name
-
-DEFAULT_EXPAND = 2
-DEFAULT_LIMIT = 10
+from ..values import TreeOptions, type_name, value_tree
 
 
 def _subclasses(cls: type) -> list:
@@ -38,33 +37,32 @@ def find_instances(cls: type) -> list:
     return [o for o in gc.get_referrers(*types_) if id(type(o)) in wanted]
 
 
-def run(args: dict, session):
-    action = args.get("action")
+def run(args: Arguments, connection: Connection) -> list:
+    action = args.choice("action", ("getInstances", "forceGc"))
     if action == "forceGc":
         before = gc.get_count()
         collected = gc.collect()
-        yield {"kind": "gc", "collected": collected, "uncollectable": len(gc.garbage), "counts_before": list(before)}
-        return
-    if action != "getInstances":
-        raise ValueError(f"unknown vmtool action {action!r} (getInstances or forceGc)")
-    cls = find_class(args["module"], args["class"])
-    instances = find_instances(cls)
+        return [{"kind": "gc", "collected": collected, "uncollectable": len(gc.garbage), "counts_before": list(before)}]
+    module, class_name = args.text("module"), args.text("class")
+    expr = args.optional_text("expr") or "instances"  # no expression: the instances themselves
+    limit = args.integer("limit")  # -1 (any negative): all
+    options = TreeOptions.from_arguments(args)
+    instances = find_instances(find_class(module, class_name))
     total = len(instances)
-    limit = args.get("limit", DEFAULT_LIMIT)
-    if limit is not None and limit >= 0:
+    if limit >= 0:
         instances = instances[:limit]
-    expr = args.get("expr") or "instances"
     value = instances
     if expr != "instances":
-        value = session.run_user_code(lambda: evaluate(expr, {"instances": instances}))
-    options = RenderOptions.from_args(args, DEFAULT_EXPAND)
-    yield {
-        "kind": "value",
-        "command": "vmtool",
-        "target": f"{args['module']}.{args['class']}",
-        "expr": expr,
-        "type": type_name(value),
-        "count": total,
-        "shown": len(instances),
-        "value": render_value(value, options),
-    }
+        value = connection.run_user_code(lambda: evaluate(expr, {"instances": instances}))
+    return [
+        {
+            "kind": "value",
+            "command": "vmtool",
+            "target": f"{module}.{class_name}",
+            "expr": expr,
+            "type": type_name(value),
+            "count": total,
+            "shown": len(instances),
+            "value": value_tree(value, options),
+        }
+    ]

@@ -3,20 +3,20 @@
 Expressions (``--expr``, ``-f``) see ``target`` (self or cls, None for functions), ``args``,
 ``kwargs``, ``return_obj``, ``cost`` (ms) and ``exception``. ``--expr a, b`` shows each
 top-level expression separately. ``-n`` counts the calls shown: calls a filter rejects do not
-count. Values are rendered on the calling thread, at return, like every value (render.py).
+count. Values become value trees on the calling thread, at return, like every value (values.py).
 """
 
 from __future__ import annotations
 
+from ..arguments import Arguments
+from ..connection import Connection
 from ..expressions import CallExpression, ExpressionError, compile_expression
+from ..hooks import observing
 from ..hooks.observing import ObservingStream, call_values, exception_info
 from ..hooks.probe import Call
-from ..render import RenderOptions, render_value
-from ..streams import Stream
+from ..values import TreeOptions, value_tree
 
-DEFAULT_EXPR = "args, kwargs"
-DEFAULT_LIMIT = 10
-DEFAULT_EXPAND = 1
+reset = observing.reset  # detach removes every hook; a stream's own go when it ends
 
 
 def split_expressions(text: str) -> list:
@@ -34,14 +34,13 @@ def split_expressions(text: str) -> list:
 
 
 class WatchStream(ObservingStream):
-    default_limit = DEFAULT_LIMIT
     verb = "watching"
 
-    def __init__(self, args: dict, session):
-        super().__init__(args)
-        self.expressions = split_expressions(args.get("expr") or DEFAULT_EXPR)
-        self.exceptions_only = bool(args.get("exception"))
-        self.options = RenderOptions.from_args(args, DEFAULT_EXPAND)
+    def __init__(self, args: Arguments):
+        expr, self.exceptions_only = args.text("expr"), args.flag("exception")
+        self.options = TreeOptions.from_arguments(args)
+        super().__init__(args, limit=args.integer("limit"), filter_text=args.optional_text("filter"))
+        self.expressions = split_expressions(expr)
 
     def exit(self, call: Call) -> None:
         if self.exceptions_only and call.exception is None:
@@ -53,7 +52,7 @@ class WatchStream(ObservingStream):
         values = []
         for expression in self.expressions:
             try:
-                values.append({"expr": expression.text, "value": render_value(expression(*arguments), self.options)})
+                values.append({"expr": expression.text, "value": value_tree(expression(*arguments), self.options)})
             except ExpressionError as e:
                 values.append({"expr": expression.text, "error": {"type": e.error_type, "message": e.error_message}})
         record = self.call_record("watch", index, call)
@@ -65,5 +64,5 @@ class WatchStream(ObservingStream):
         self.shown(index)
 
 
-def stream(args: dict, session) -> Stream:
-    return WatchStream(args, session)
+def run(args: Arguments, connection: Connection) -> WatchStream:
+    return WatchStream(args)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import _thread
 import sys
 
+from ..arguments import Arguments
 from ..expressions import CALL_NAMES, CallExpression, ExpressionError
 from ..streams import Stream
 from .locate import locate
-from .probe import Call, Observer, add_observer, remove_observer
+from .probe import Call, Observer, add_observer, remove_all, remove_observer
 
 
 def call_values(call: Call) -> tuple:
@@ -62,15 +63,16 @@ class CallFilter:
 
 
 class ObservingStream(Stream, Observer):
-    default_limit: int | None = 10
     verb = "observing"
 
-    def __init__(self, args: dict):
+    def __init__(self, args: Arguments, limit: int | None, filter_text: str | None):
+        """``args`` say where the function is (``module``, ``class``, ``method``, ``nested``); the
+        subclass reads the rest: ``limit`` (calls to show, None: until stopped) and ``filter_text``."""
         super().__init__()
-        self.site = locate(args["module"], args.get("class"), args["method"], args.get("nested"))
-        self.filter = CallFilter(args.get("filter"))
-        limit = args.get("limit")
-        self.limit = self.default_limit if limit is None else int(limit)
+        where = args.text("module"), args.optional_text("class"), args.text("method"), args.optional_text("nested")
+        self.site = locate(*where)
+        self.filter = CallFilter(filter_text)
+        self.limit = limit
         self.count = 0
         self._count_lock = _thread.allocate_lock()
         self.key = None  # the probe key while hooked
@@ -119,3 +121,10 @@ class ObservingStream(Stream, Observer):
     def shown(self, index: int) -> None:
         if self.limit is not None and index >= self.limit:
             self.finish("limit")
+
+
+def reset(connection=None) -> None:
+    """For the command modules that observe calls: a connection's hooks go when its stream ends
+    (pump.py); on detach (None), every probe goes, whoever owned it."""
+    if connection is None:
+        remove_all()

@@ -84,7 +84,8 @@ def _positional_names(code: types.CodeType) -> tuple:
 
 
 def _normalize(code: types.CodeType, args: tuple, kwargs: dict) -> tuple:
-    """Positional parameters passed by keyword move into args, as the frame sees them (3.12+)."""
+    """Positional parameters passed by keyword move into args, as the function's frame sees them:
+    ``args`` in expressions is the same however the caller passed them."""
     if not kwargs:
         return args, kwargs
     names = _positional_names(code)
@@ -130,7 +131,7 @@ class Probe:
         self.enter_observers = tuple(o for o in observers if o.wants_enter)
         self.snapshot = (observers, self.enter_observers)
 
-    # -- 3.9-3.11: wrapper ---------------------------------------------------------------------
+    # -- every version (3.9-3.14): the wrapper ------------------------------------------------------
     def install_wrapper(self) -> None:
         func = self.site.func
         original = func.__code__
@@ -149,7 +150,7 @@ class Probe:
             func.__code__ = self.original_function.__code__
         # else: someone replaced __code__ after us; theirs stays (it may call ours, which now passes through)
 
-    # -- 3.9-3.11, -nm: the outer function makes wrapper functions instead of the nested one ------
+    # -- -nm, every version: the outer function makes wrapper functions instead of the nested one -
     def install_nested_wrapper(self) -> None:
         outer = self.site.outer
         if self.site.code not in outer.__code__.co_consts:

@@ -1,4 +1,4 @@
-"""Render target objects to bounded JSON trees: the same rules (-x, -v, -r) for every command.
+"""Value trees: target objects as bounded JSON trees, with the same rules (-x, -v, -r) for every command.
 
 Live objects never leave the target: every value becomes a tree of plain dicts (see
 docs/schema.md, "value trees"). Bounds keep a huge or hostile object from hurting the target or
@@ -12,6 +12,8 @@ Looking at an object can run its code (``__repr__``, properties are never called
 from __future__ import annotations
 
 import sys
+
+from .arguments import Arguments
 
 DEFAULT_DEPTH = 1
 MAX_DEPTH = 6  # -x -1 means this
@@ -28,21 +30,19 @@ _LEAVES = _SCALARS + (BaseException,)  # an exception reads best as its repr: Va
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
-class RenderOptions:
+class TreeOptions:
     def __init__(self, depth: int = DEFAULT_DEPTH, verbose: bool = False, raw: bool = False):
         self.depth = depth
         self.verbose = verbose
         self.raw = raw
 
     @classmethod
-    def from_args(cls, args: dict, default_depth: int = DEFAULT_DEPTH) -> RenderOptions:
-        depth = args.get("expand", default_depth)
-        if depth is None:
-            depth = default_depth
-        depth = int(depth)
+    def from_arguments(cls, args: Arguments) -> TreeOptions:
+        """``expand`` (-x: -1 is the maximum), ``verbose`` (-v), ``raw`` (-r) of a request."""
+        depth = args.integer("expand")
         if depth < 0:
             depth = MAX_DEPTH
-        return cls(depth=min(max(depth, 0), MAX_DEPTH), verbose=bool(args.get("verbose")), raw=bool(args.get("raw")))
+        return cls(depth=min(depth, MAX_DEPTH), verbose=args.flag("verbose"), raw=args.flag("raw"))
 
 
 def type_name(obj: object) -> str:
@@ -54,8 +54,8 @@ def type_name(obj: object) -> str:
     return f"{module}.{name}"
 
 
-class _Renderer:
-    def __init__(self, options: RenderOptions):
+class _TreeBuilder:
+    def __init__(self, options: TreeOptions):
         self.options = options
         self.string_limit = STRING_LIMIT_VERBOSE if options.verbose else STRING_LIMIT
         self.budget = NODE_BUDGET_VERBOSE if options.verbose else NODE_BUDGET
@@ -203,9 +203,9 @@ def _attributes(obj: object) -> list | None:
     return found
 
 
-def render_value(obj: object, options: RenderOptions) -> dict:
-    """Render one value; the result is a value tree with a top-level ``cut`` flag when bounded."""
-    r = _Renderer(options)
+def value_tree(obj: object, options: TreeOptions) -> dict:
+    """One value's tree; its root carries ``cut_any`` when anything in it was bounded."""
+    r = _TreeBuilder(options)
     if options.raw:
         limit = r.string_limit if options.verbose else STRING_LIMIT_VERBOSE // 16
         r.string_limit = limit
