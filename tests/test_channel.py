@@ -11,7 +11,7 @@ import struct
 
 from jupyterlab_flight.attach import attach
 from jupyterlab_flight.client import agent_paths
-from test_lifecycle import settled
+from test_lifecycle import RESULTS, settled
 
 
 def test_socket_and_token_are_private(target):
@@ -93,16 +93,25 @@ def test_fuzzed_frames_are_rejected_and_harmless(target):
     # 2. after authentication: malformed requests get an error record, and the session goes on
     s = _connect(paths["socket"])
     s.sendall(_frame({"op": "hello", "token": token}))
+    instances = {
+        "module": "__main__",
+        "class": "X",
+        "expr": None,
+        "limit": 10,
+        "expand": 2,
+        "verbose": False,
+        "raw": False,
+    }
     bad_requests = [
         {"op": "run", "command": "getglobal", "args": {}},
         {"op": "run", "command": "getglobal", "args": "not an object"},
         {"op": "run", "command": 42},
         {"op": "run", "command": "no-such-command", "args": {}},
-        {"op": "run", "command": "vmtool", "args": {"action": "explode"}},
-        {"op": "run", "command": "getglobal", "args": {"module": ["x"], "field": {}}},
-        {"op": "run", "command": "stack", "args": {"asyncio": "yes"}},
+        {"op": "run", "command": "vmtool", "args": dict(instances, action="explode")},
+        {"op": "run", "command": "getglobal", "args": dict(RESULTS, module=["x"], field={})},
+        {"op": "run", "command": "stack", "args": {"pid": None, "file": None, "native": False, "asyncio": "yes"}},
         {"op": "frobnicate"},
-        {"op": "interrupt", "session": "nope"},
+        {"op": "interrupt", "connection": "nope"},
     ]
     s.settimeout(10)
     (length,) = struct.unpack(">I", _recv_exact(s, 4))
@@ -124,7 +133,7 @@ def test_fuzzed_frames_are_rejected_and_harmless(target):
     assert sent >= 1000
 
     # the agent still answers, the target is still correct and leaks nothing
-    records = list(client.run("getglobal", {"module": "__main__", "field": "RESULTS"}))
+    records = list(client.run("getglobal", RESULTS))
     assert records[0]["kind"] == "value"
     client.detach()
     report = settled(target, baseline, timeout=10.0)

@@ -9,6 +9,21 @@ from conftest import flight_json
 from jupyterlab_flight.attach import attach, find_agent, inspect_process
 from jupyterlab_flight.client import agent_paths
 
+# Requests as the client's descriptors make them: every argument, its default filled in.
+RESULTS = {
+    "module": "__main__",
+    "class": None,
+    "field": "RESULTS",
+    "expr": None,
+    "expand": 2,
+    "verbose": False,
+    "raw": False,
+}
+
+
+def console(code: str) -> dict:
+    return {"code": code, "expand": 2, "verbose": False, "raw": False}
+
 
 def settled(target, baseline: dict, timeout: float = 5.0) -> dict:
     """Wait until the target's own report shows no trace of the agent."""
@@ -33,7 +48,7 @@ def test_attach_again_reuses_the_agent(target):
     second = attach(target.pid)
     try:
         assert first.hello["pid"] == second.hello["pid"] == target.pid
-        assert second.session == first.session + 1  # same agent, a new session
+        assert second.connection == first.connection + 1  # same agent, a new connection
         assert target.wait_report(lambda r: r["flight_modules"])["flight_modules"]
     finally:
         second.close()
@@ -43,7 +58,8 @@ def test_attach_again_reuses_the_agent(target):
 def test_detach_removes_everything(target):
     baseline = target.report()
     client = attach(target.pid)
-    list(client.run("console", {"code": "print('captured')"}))  # installs, then removes, the output router
+    # installs, then removes, the output router
+    list(client.run("console", console("print('captured')"), long_running=True))
     assert target.wait_report(lambda r: r["flight_modules"])["tasks"] > baseline["tasks"]
     records = client.detach()
     assert records[0]["kind"] == "message" and "detached" in records[0]["text"]
@@ -66,7 +82,7 @@ def test_the_attach_shortens_the_switch_interval_only_until_its_first_answer(tar
     try:
         boosted = target.wait_report(lambda r: r["switch_interval"] < baseline, timeout=BOOST_MAX_S)
         assert round(boosted["switch_interval"] * 1e6) == 200
-        list(client.run("getglobal", {"module": "__main__", "field": "RESULTS"}))
+        list(client.run("getglobal", RESULTS))
         target.wait_report(lambda r: r["switch_interval"] == baseline, timeout=BOOST_MAX_S)
     finally:
         client.detach()
@@ -75,15 +91,16 @@ def test_the_attach_shortens_the_switch_interval_only_until_its_first_answer(tar
 
     client = attach(target.pid)
     try:
-        list(client.run("getglobal", {"module": "__main__", "field": "RESULTS"}))  # ends the attach's
+        list(client.run("getglobal", RESULTS))  # ends the attach's
         target.wait_report(lambda r: r["switch_interval"] == baseline, timeout=BOOST_MAX_S)
-        slow = {"module": "__main__", "field": "RESULTS", "expr": "__import__('time').sleep(1.5) or 1"}
+        slow = dict(RESULTS, expr="__import__('time').sleep(1.5) or 1")
         running = threading.Thread(target=lambda: list(client.run("getglobal", slow)))
         running.start()
         target.wait_report(lambda r: r["switch_interval"] < baseline, timeout=1.5)
         running.join()
         target.wait_report(lambda r: r["switch_interval"] == baseline, timeout=1.0)
-        running = threading.Thread(target=lambda: list(client.run("console", {"code": "import time; time.sleep(1)"})))
+        code = console("import time; time.sleep(1)")
+        running = threading.Thread(target=lambda: list(client.run("console", code, long_running=True)))
         running.start()
         seen = set()
         while running.is_alive():
@@ -105,7 +122,7 @@ def test_fifty_cycles_leave_the_target_correct(target):
     baseline = target.report()
     for _i in range(50):
         client = attach(target.pid)
-        records = list(client.run("getglobal", {"module": "__main__", "field": "RESULTS", "expand": 1}))
+        records = list(client.run("getglobal", dict(RESULTS, expand=1)))
         assert records[0]["kind"] == "value", records
         client.detach()
     report = settled(target, baseline, timeout=10.0)
