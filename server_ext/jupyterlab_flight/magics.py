@@ -23,7 +23,7 @@ from .attach import attach_self
 from .commands import COMMANDS, parse_command
 from .errors import FlightError
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
-from .render.mime import mime_bundle
+from .render.mime import LiveBundle, mime_bundle
 from .session import FlightSession
 
 if TYPE_CHECKING:
@@ -63,33 +63,35 @@ class FlightState:
 
 
 class _LiveOutput:
-    """One output in the cell, updated in place as records arrive (throttled)."""
+    """One output in the cell, updated in place as records arrive (throttled). While the command
+    runs an update shows the last records only (its cost does not grow with the stream); the
+    final update is the whole result."""
 
     def __init__(self, line: str, pid: int | None):
         from IPython.display import display
 
-        self.line, self.pid = line, pid
-        self.records: list = []
+        self.bundle = LiveBundle(line, pid)
         self.handle = None
         self._display = display
         self._last = 0.0
 
     def add(self, record: dict) -> None:
-        self.records.append(record)
+        self.bundle.add(record)
         now = time.monotonic()
         if self.handle is None:
-            self.handle = self._display(mime_bundle(self.records, self.line, self.pid), raw=True, display_id=True)
+            self.handle = self._display(self.bundle.bundle(), raw=True, display_id=True)
             self._last = now
         elif now - self._last >= UPDATE_INTERVAL_S:
-            self.flush()
+            self.handle.update(self.bundle.bundle(), raw=True)
+            self._last = time.monotonic()
 
     def flush(self) -> None:
+        """The command is over: the whole result."""
         if self.handle is None:
-            if self.records:
-                self._display(mime_bundle(self.records, self.line, self.pid), raw=True)
+            if len(self.bundle):
+                self._display(self.bundle.final(), raw=True)
             return
-        self.handle.update(mime_bundle(self.records, self.line, self.pid), raw=True)
-        self._last = time.monotonic()
+        self.handle.update(self.bundle.final(), raw=True)
 
 
 def _in_kernel() -> bool:

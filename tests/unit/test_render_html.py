@@ -178,7 +178,8 @@ def test_bundle_is_bounded_and_says_so_in_all_three_forms():
     bundle = mime_bundle([big, big, fixture("end")], "c", 1)
     payload = bundle[MIME_TYPE]
     assert payload["cut"] is True
-    assert [r["kind"] for r in payload["records"]] == ["message", "message", "end"]
-    note = payload["records"][1]["text"]
-    assert note.startswith("a message record of ") and "left out of the notebook" in note
+    # what does not fit is counted in one note at the end; the records after it that fit stay
+    assert [r["kind"] for r in payload["records"]] == ["message", "end", "message"]
+    note = payload["records"][2]["text"]
+    assert note.startswith("1 record (1 message; ") and "left out of the notebook" in note
     assert note in bundle["text/plain"] and note in Page(bundle["text/html"]).content

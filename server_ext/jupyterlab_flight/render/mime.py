@@ -61,21 +61,30 @@ def _note(text: str) -> _Piece:
 
 
 def _bounded(pieces: Iterable[_Piece]) -> tuple[list[_Piece], bool]:
-    """Keep whole records while they fit; a record that does not fit is replaced by a note."""
-    kept, size, cut = [], 0, False
+    """Keep whole records while they fit; those that do not are counted in one note at the end
+    (a note per record would itself grow without bound on a long stream)."""
+    kept: list[_Piece] = []
+    size = 0
+    left_out: Counter[str] = Counter()
+    left_bytes = 0
     for piece in pieces:
         if size + piece.size > MAX_NOTEBOOK_BYTES:
-            cut = True
-            kept.append(
-                _note(
-                    f"a {piece.record.get('kind')} record of {piece.size} bytes was left out of the notebook "
-                    f"(limit {MAX_NOTEBOOK_BYTES} bytes)"
-                )
-            )
+            left_out[str(piece.record.get("kind"))] += 1
+            left_bytes += piece.size
             continue
         kept.append(piece)
         size += piece.size
-    return kept, cut
+    if left_out:
+        what = ", ".join(f"{n:,} {kind}" for kind, n in left_out.items())
+        count = sum(left_out.values())
+        records = "1 record" if count == 1 else f"{count:,} records"
+        kept.append(
+            _note(
+                f"{records} ({what}; {left_bytes:,} bytes) left out of the notebook "
+                f"(limit {MAX_NOTEBOOK_BYTES:,} bytes)"
+            )
+        )
+    return kept, bool(left_out)
 
 
 def _bundle(pieces: Sequence[_Piece], command: str, pid: int | None, cut: bool) -> dict[str, Any]:
