@@ -35,6 +35,9 @@ class FlightSession:
     def __init__(self, pid: int, client: AgentClient | None = None):
         self.pid = pid
         self._client = client
+        # Why a stream that runs here (outside the target: perf) was asked to end, if it was:
+        # "stopped" or "timeout". Runners poll ``stop_reason``; agent streams get a stop frame.
+        self._stop_reason: str | None = None
 
     @classmethod
     def open(cls, pid: int) -> FlightSession:
@@ -66,7 +69,19 @@ class FlightSession:
     def run_line(self, line: str) -> Iterator[dict]:
         return self.execute(parse_command(line))
 
+    @property
+    def stop_reason(self) -> str | None:
+        return self._stop_reason
+
+    def request_stop(self, reason: str = "stopped") -> None:
+        """End the stream in flight, wherever it runs (safe from a signal handler or a thread)."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        if self.connected and self._client is not None:
+            self._client.stop(reason)
+
     def execute(self, command: ParsedCommand) -> Iterator[dict]:
+        self._stop_reason = None
         if command.interactive:
             raise FlightError(command.command.needs_terminal)
         runner = command.command.run
@@ -91,9 +106,11 @@ class FlightSession:
 
     def cancel(self) -> bool:
         """Stop the command in flight (a stream ends with its records; console code is
-        interrupted). False when nothing runs or the agent cannot be reached for it."""
+        interrupted). False when the agent cannot be reached for it."""
+        if self._stop_reason is None:
+            self._stop_reason = "stopped"
         if not self.connected or self._client is None:
-            return False
+            return True  # a stream that runs here ends at its next look at stop_reason
         return self._client.cancel()
 
     def run_interruptible(self, command: ParsedCommand, on_record, timeout: float | None = None) -> bool:
@@ -107,7 +124,8 @@ class FlightSession:
         interrupts: list = []
 
         def on_sigint(signum, frame):
-            if interrupts or not self.connected:
+            # nothing to ask to stop yet (attaching, or a one-shot read from outside): give up now
+            if interrupts or not (self.connected or command.streams):
                 raise KeyboardInterrupt
             interrupts.append(signum)
             if not self.cancel():
@@ -135,8 +153,7 @@ class FlightSession:
         return bool(interrupts)
 
     def _stop_for_timeout(self) -> None:
-        if self._client is not None:
-            self._client.stop("timeout")
+        self.request_stop("timeout")
 
     def close(self) -> None:
         if self._client is not None:
