@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import builtins
 
+from .errors import CommandError
 
-class ExpressionError(Exception):
+
+class ExpressionError(CommandError):
+    """A user expression that does not compile or raised; the record shows its exception."""
+
     def __init__(self, expression: str, error: BaseException, phase: str):
         self.expression = expression
         self.error_type = type(error).__name__
@@ -20,10 +24,15 @@ class ExpressionError(Exception):
         super().__init__(f"expression {expression!r} {verb}: {self.error_type}: {self.error_message}")
 
 
+# What compiling the user's text may raise: a null byte is a ValueError before 3.12, a huge or
+# deeply nested literal an OverflowError or RecursionError.
+COMPILE_ERRORS = (SyntaxError, ValueError, OverflowError, RecursionError)
+
+
 def compile_expression(expression: str):
     try:
         return compile(expression, "<flight expression>", "eval")
-    except SyntaxError as e:
+    except COMPILE_ERRORS as e:
         raise ExpressionError(expression, e, "compile") from None
 
 
@@ -54,7 +63,7 @@ class CallExpression:
         source = f"lambda {', '.join(CALL_NAMES)}: (\n{expression}\n)"
         try:
             self.function = eval(compile(source, "<flight expression>", "eval"), {"__builtins__": builtins})
-        except SyntaxError as e:
+        except COMPILE_ERRORS as e:
             raise ExpressionError(expression, e, "compile") from None
 
     def __call__(self, target, args, kwargs, return_obj, cost, exception):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 import types
 
+from .errors import CommandError
 
-class LookupFailure(Exception):
+
+class LookupFailure(CommandError):
     """A module, class or field that is not there; the message says which."""
 
 

@@ -15,7 +15,7 @@ import sys
 
 from .arguments import Arguments
 
-DEFAULT_DEPTH = 1
+DEFAULT_DEPTH = 1  # for direct callers (tests): a request always says its -x (from_arguments)
 MAX_DEPTH = 6  # -x -1 means this
 STRING_LIMIT = 256  # characters of a repr without -v
 STRING_LIMIT_VERBOSE = 65536

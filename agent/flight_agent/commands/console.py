@@ -15,6 +15,7 @@ import builtins
 from .. import capture
 from ..arguments import Arguments
 from ..connection import Connection
+from ..expressions import COMPILE_ERRORS
 from ..values import TreeOptions, type_name, value_tree
 
 MAX_OUTPUT_CHARS = 1 << 20
@@ -33,7 +34,7 @@ def _format_exception(e: BaseException, only: bool = False) -> str:
 
 
 def _compile(source: str):
-    """Compile to (body, last expression or None); raises SyntaxError."""
+    """Compile to (body, last expression or None); raises one of COMPILE_ERRORS."""
     import ast  # only when the console is used
 
     tree = ast.parse(source, "<flight console>", "exec")
@@ -64,8 +65,8 @@ def execute(source: str, namespace: dict, connection: Connection, options: TreeO
     record: dict = {"kind": "console", "stdout": "", "stderr": "", "value": None, "error": None}
     try:
         body, last = _compile(source)
-    except SyntaxError as e:
-        record["error"] = {"type": "SyntaxError", "message": str(e), "traceback": _format_exception(e, only=True)}
+    except COMPILE_ERRORS as e:
+        record["error"] = {"type": type(e).__name__, "message": str(e), "traceback": _format_exception(e, only=True)}
         return record
     value, has_value = None, False
     with capture.Capture() as out:

@@ -19,6 +19,8 @@ def _same_file(a: str, b: str) -> bool:
 
 def run(args: Arguments, connection: Connection) -> list:
     path = args.text("filepath")
+    if "\0" in path:
+        raise CommandError(f"{path!r} is not a file path (it has a null character)")
     target = os.path.realpath(path)
     names = []
     for name, module in list(sys.modules.items()):

@@ -21,6 +21,7 @@ import sys
 import time
 import types
 
+from ..errors import CommandError
 from .locate import Site
 
 _PLACEHOLDER = "__flight_probe_invoke__"
@@ -154,7 +155,7 @@ class Probe:
     def install_nested_wrapper(self) -> None:
         outer = self.site.outer
         if self.site.code not in outer.__code__.co_consts:
-            raise ValueError(f"{self.site.name}: the outer function is itself observed; stop that first")
+            raise CommandError(f"{self.site.name}: the outer function is itself observed; stop that first")
         invoke = self.invoke_nested_async if self.site.is_async else self.invoke_nested
         self.wrapper_code = _nested_wrapper_code(self.site.code, invoke)
         self.outer_original = outer.__code__
