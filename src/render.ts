@@ -1,72 +1,27 @@
 /**
  * Records -> views. The MIME renderer, the sidebar and the live view of a streaming magic all use
  * `appendRecord` (`renderRecord` for one record); the last two bound their views with
- * `trimRecords`.
+ * `trimRecords`. Views are found by record kind in `viewRegistry` (src/registry.ts).
  */
 import { el, str } from './dom';
+import { IRecordGroup, ViewRegistry } from './registry';
 import { IPayload, IRecord, MIME_TYPE } from './types';
-import {
-  renderConsole,
-  renderError,
-  renderGc,
-  renderHelp,
-  renderMessage,
-  renderModule,
-  renderProcesses,
-  renderSessions,
-  renderUnknown,
-  renderValue
-} from './views/records';
-import { renderStack } from './views/stack';
-import {
-  IRecordGroup,
-  monitorGroup,
-  renderEnd,
-  renderTtDetail,
-  renderTtList,
-  ttGroup,
-  watchGroup
-} from './views/streams';
-import { renderTrace } from './views/trace';
+import { registerBuiltinViews } from './views';
+import { renderUnknown } from './views/records';
 
 /**
- * A view of one record kind.
+ * The view registry every view of records uses: the built-in views, and those other plugins
+ * add through `IFlight.views`.
  */
-export type RecordView = (record: IRecord) => HTMLElement;
+export const viewRegistry = new ViewRegistry();
+registerBuiltinViews(viewRegistry);
 
 /**
- * The view of each known record kind.
+ * Whether records of `kind` have a view (else they show through the fallback, as JSON).
  */
-export const VIEWS: { [kind: string]: RecordView } = {
-  stack: renderStack,
-  value: renderValue,
-  console: renderConsole,
-  gc: renderGc,
-  module: renderModule,
-  help: renderHelp,
-  message: renderMessage,
-  error: renderError,
-  processes: renderProcesses,
-  sessions: renderSessions,
-  trace: renderTrace,
-  tt_list: renderTtList,
-  tt_detail: renderTtDetail,
-  end: renderEnd
-};
-
-/**
- * A view that shows consecutive records of one kind together (one table, one chart).
- */
-export type GroupView = (first: IRecord) => IRecordGroup;
-
-/**
- * The kinds whose consecutive records are shown as one view.
- */
-export const GROUPS: { [kind: string]: GroupView } = {
-  watch: watchGroup,
-  tt_record: ttGroup,
-  monitor: monitorGroup
-};
+export function hasView(kind: string): boolean {
+  return viewRegistry.hasView(kind);
+}
 
 const groups = new WeakMap<Element, { kind: string; group: IRecordGroup }>();
 
@@ -97,9 +52,11 @@ function wrap(kind: string, node: HTMLElement): HTMLElement {
  */
 export function renderRecord(record: IRecord): HTMLElement {
   const kind = kindOf(record);
-  if (Object.prototype.hasOwnProperty.call(GROUPS, kind)) {
+  // the kind picks the view: each view gets the record type of its kind
+  const entry = viewRegistry.get(kind);
+  if (entry?.group) {
     try {
-      const group = GROUPS[kind](record);
+      const group = entry.view(record);
       const wrapper = wrap(kind, group.node);
       wrapper.classList.add('jp-flight-group');
       groups.set(wrapper, { kind, group });
@@ -108,9 +65,7 @@ export function renderRecord(record: IRecord): HTMLElement {
       return wrap(kind, failed(kind, reason));
     }
   }
-  const view = Object.prototype.hasOwnProperty.call(VIEWS, kind)
-    ? VIEWS[kind]
-    : renderUnknown;
+  const view = entry ? entry.view : renderUnknown;
   let node: HTMLElement;
   try {
     node = view(record);

@@ -11,12 +11,11 @@
 export const MIME_TYPE = 'application/vnd.jupyterlab-flight.v1+json';
 
 /**
- * Any result record: `{"v": 1, "kind": ..., ...}`.
+ * What every record has: `{"v": 1, "kind": ...}`.
  */
-export interface IRecord {
+export interface IRecordBase {
   v: number;
   kind: string;
-  [key: string]: any;
 }
 
 /**
@@ -125,6 +124,95 @@ export interface IException {
 }
 
 /**
+ * A `stack` record.
+ */
+export interface IStackRecord extends IRecordBase {
+  kind: 'stack';
+  pid?: number | null;
+  /**
+   * `agent`: read inside the target; `pystack`: read from outside.
+   */
+  source?: string;
+  native?: boolean;
+  threads: IThread[];
+  tasks?: ITask[];
+}
+
+/**
+ * A `value` record (getglobal, vmtool -a getInstances).
+ */
+export interface IValueRecord extends IRecordBase {
+  kind: 'value';
+  command?: string;
+  target?: string;
+  expr?: string | null;
+  type?: string | null;
+  value?: IValueNode | null;
+  /**
+   * vmtool: instances found, and shown after `-n`.
+   */
+  count?: number;
+  shown?: number;
+}
+
+/**
+ * A `gc` record (vmtool -a forceGc).
+ */
+export interface IGcRecord extends IRecordBase {
+  kind: 'gc';
+  collected: number;
+  uncollectable: number;
+  counts_before?: number[];
+}
+
+/**
+ * A `module` record.
+ */
+export interface IModuleRecord extends IRecordBase {
+  kind: 'module';
+  file: string;
+  modules: string[];
+}
+
+/**
+ * A `console` record.
+ */
+export interface IConsoleRecord extends IRecordBase {
+  kind: 'console';
+  stdout?: string;
+  stderr?: string;
+  value?: IValueNode | null;
+  type?: string | null;
+  error?: IException | null;
+}
+
+/**
+ * A `help` record.
+ */
+export interface IHelpRecord extends IRecordBase {
+  kind: 'help';
+  command?: string | null;
+  text: string;
+}
+
+/**
+ * A `message` record.
+ */
+export interface IMessageRecord extends IRecordBase {
+  kind: 'message';
+  text: string;
+}
+
+/**
+ * An `error` record; `exception` when a user expression raised.
+ */
+export interface IErrorRecord extends IRecordBase {
+  kind: 'error';
+  message: string;
+  exception?: { type: string; message?: string | null } | null;
+}
+
+/**
  * One expression of a `watch` record: its value tree, or the error it raised.
  */
 export interface IWatchValue {
@@ -136,7 +224,7 @@ export interface IWatchValue {
 /**
  * The fields every record of one observed call has (watch, trace, tt).
  */
-export interface ICallRecord extends IRecord {
+export interface ICallRecord extends IRecordBase {
   index: number;
   method: string;
   thread_id?: number | null;
@@ -149,6 +237,7 @@ export interface ICallRecord extends IRecord {
  * A `watch` record: one observed call.
  */
 export interface IWatchRecord extends ICallRecord {
+  kind: 'watch';
   exception: IException | null;
   values: IWatchValue[];
   filter_error?: { expr: string; type: string; message?: string | null };
@@ -157,7 +246,8 @@ export interface IWatchRecord extends ICallRecord {
 /**
  * A `monitor` record: one cycle of a method's statistics.
  */
-export interface IMonitorRecord extends IRecord {
+export interface IMonitorRecord extends IRecordBase {
+  kind: 'monitor';
   method: string;
   cycle: number;
   start: number;
@@ -189,14 +279,214 @@ export interface ICallNode {
  * A `trace` record: one observed call as a call tree.
  */
 export interface ITraceRecord extends ICallRecord {
+  kind: 'trace';
   root: ICallNode;
 }
 
 /**
- * A `tt_record` record (and a row of `tt_list`).
+ * The fields of one recorded call: a `tt_record`, a row of `tt_list`, the head of `tt_detail`.
  */
-export interface ITtRecord extends ICallRecord {
+export interface ITtCall extends ICallRecord {
   is_return?: boolean;
   is_exception?: boolean;
   exception?: IException | null;
+}
+
+/**
+ * A `tt_record` record (`tt -t`): one recorded call.
+ */
+export interface ITtRecord extends ITtCall {
+  kind: 'tt_record';
+}
+
+/**
+ * A `tt_list` record (`tt -l`).
+ */
+export interface ITtListRecord extends IRecordBase {
+  kind: 'tt_list';
+  records: ITtCall[];
+  /**
+   * Records dropped to stay within bounds since the last `tt -da`.
+   */
+  evicted?: number;
+}
+
+/**
+ * A `tt_detail` record (`tt -i N`, `tt -i N -p`): one call's arguments, result or exception.
+ */
+export interface ITtDetailRecord extends ITtCall {
+  kind: 'tt_detail';
+  target?: IValueNode | null;
+  args?: IValueNode | null;
+  kwargs?: IValueNode | null;
+  return_obj?: IValueNode | null;
+  /**
+   * The replayed index (`-p`).
+   */
+  replay_of?: number | null;
+}
+
+/**
+ * An `end` record: why a stream ended (`limit`, `stopped`, `timeout`, `detached`).
+ */
+export interface IEndRecord extends IRecordBase {
+  kind: 'end';
+  reason: string;
+}
+
+/**
+ * A `processes` record (%flight ps).
+ */
+export interface IProcessesRecord extends IRecordBase {
+  kind: 'processes';
+  processes: IProcess[];
+}
+
+/**
+ * A session as a `sessions` record lists it (the notebook's sessions, `current` marked).
+ */
+export interface ISessionRow {
+  pid: number;
+  current?: boolean;
+  connected?: boolean;
+  python?: string | null;
+  executable?: string | null;
+}
+
+/**
+ * A `sessions` record (%flight sessions).
+ */
+export interface ISessionsRecord extends IRecordBase {
+  kind: 'sessions';
+  sessions: ISessionRow[];
+}
+
+/**
+ * The record of each kind of docs/schema.md, by kind.
+ */
+export interface IRecordKinds {
+  stack: IStackRecord;
+  value: IValueRecord;
+  gc: IGcRecord;
+  module: IModuleRecord;
+  console: IConsoleRecord;
+  help: IHelpRecord;
+  message: IMessageRecord;
+  error: IErrorRecord;
+  watch: IWatchRecord;
+  monitor: IMonitorRecord;
+  trace: ITraceRecord;
+  tt_record: ITtRecord;
+  tt_list: ITtListRecord;
+  tt_detail: ITtDetailRecord;
+  end: IEndRecord;
+  processes: IProcessesRecord;
+  sessions: ISessionsRecord;
+}
+
+/**
+ * A kind of docs/schema.md.
+ */
+export type RecordKind = keyof IRecordKinds;
+
+/**
+ * A record of a kind of docs/schema.md: a union discriminated by `kind`.
+ */
+export type KnownRecord = IRecordKinds[RecordKind];
+
+/**
+ * A record of a kind this version does not know (a newer agent, another plugin's command):
+ * shown by a view registered for it, or by the fallback.
+ */
+export interface IOtherRecord extends IRecordBase {
+  [key: string]: unknown;
+}
+
+/**
+ * Any record as it arrives from the server, the kernel or a saved notebook.
+ */
+export type IRecord = KnownRecord | IOtherRecord;
+
+/**
+ * Whether `record` is of kind `kind` (the registry's views get their own record type).
+ */
+export function isRecordOf<K extends RecordKind>(
+  record: IRecord,
+  kind: K
+): record is IRecordKinds[K] {
+  return !!record && record.kind === kind;
+}
+
+/**
+ * An option of a command descriptor (`GET flight/commands`).
+ */
+export interface ICommandOption {
+  flags: string[];
+  dest: string;
+  metavar?: string | string[] | null;
+  help?: string;
+  /**
+   * The one default, filled in by the server when the command line gives none.
+   */
+  default?: unknown;
+  takes_value: boolean;
+  choices?: unknown[] | null;
+  required?: boolean;
+}
+
+/**
+ * A positional argument of a command descriptor.
+ */
+export interface ICommandPositional {
+  name: string;
+  metavar?: string | string[] | null;
+  nargs?: string | number | null;
+  help?: string;
+}
+
+/**
+ * Where a command runs: in the target's agent, from outside the target, answered by the front
+ * door, or orchestrating other commands from the client.
+ */
+export type CommandPlace = 'agent' | 'outside' | 'local' | 'client';
+
+/**
+ * A command as `GET flight/commands` describes it: its arguments and traits.
+ */
+export interface ICommandDescriptor {
+  name: string;
+  summary: string;
+  usage: string;
+  help: string;
+  examples: string[];
+  where: CommandPlace | string;
+  /**
+   * Place -> the option flags (or positional names) that move a run there.
+   */
+  where_when: { [place: string]: string[] };
+  streams: boolean;
+  /**
+   * The options with which it streams; empty: `streams` says.
+   */
+  streams_when: string[];
+  long_running: boolean;
+  /**
+   * Without one of these options the command is an interactive loop (it needs a terminal).
+   */
+  interactive_unless: string[];
+  /**
+   * After it the front door forgets its session (detach).
+   */
+  ends_session?: boolean;
+  options: ICommandOption[];
+  positionals: ICommandPositional[];
+  record_kinds: string[];
+  files: string[];
+}
+
+/**
+ * The answer of `GET flight/commands`.
+ */
+export interface ICommandsReply {
+  commands: ICommandDescriptor[];
 }

@@ -1,9 +1,16 @@
 /**
  * Sample records, as docs/schema.md documents them.
  */
-import { IPayload, IRecord } from '../types';
+import {
+  IConsoleRecord,
+  IPayload,
+  IProcessesRecord,
+  IRecord,
+  IStackRecord,
+  IValueRecord
+} from '../types';
 
-export const stackRecord: IRecord = {
+export const stackRecord: IStackRecord = {
   v: 1,
   kind: 'stack',
   pid: 4242,
@@ -53,7 +60,7 @@ export const stackRecord: IRecord = {
   ]
 };
 
-export const valueRecord: IRecord = {
+export const valueRecord: IValueRecord = {
   v: 1,
   kind: 'value',
   command: 'getglobal',
@@ -107,7 +114,7 @@ export const valueRecord: IRecord = {
   }
 };
 
-export const consoleRecord: IRecord = {
+export const consoleRecord: IConsoleRecord = {
   v: 1,
   kind: 'console',
   stdout: 'hello\n',
@@ -117,7 +124,7 @@ export const consoleRecord: IRecord = {
   error: null
 };
 
-export const consoleErrorRecord: IRecord = {
+export const consoleErrorRecord: IConsoleRecord = {
   v: 1,
   kind: 'console',
   stdout: '',
@@ -132,7 +139,7 @@ export const consoleErrorRecord: IRecord = {
   }
 };
 
-export const processesRecord: IRecord = {
+export const processesRecord: IProcessesRecord = {
   v: 1,
   kind: 'processes',
   processes: [

@@ -3,17 +3,27 @@
  * observation"). The watch records are as `flight_profiler PID --cmd "watch ..." --json` printed
  * them against tests/targets/observed.py; the others are written from the schema.
  */
-import { ICallNode, IRecord } from '../types';
+import {
+  ICallNode,
+  IEndRecord,
+  IMessageRecord,
+  IMonitorRecord,
+  ITraceRecord,
+  ITtDetailRecord,
+  ITtListRecord,
+  ITtRecord,
+  IWatchRecord
+} from '../types';
 
 export const HOSTILE = '<img src=x onerror=alert(1)>';
 
-export const watchStart: IRecord = {
+export const watchStart: IMessageRecord = {
   v: 1,
   kind: 'message',
   text: 'watching __main__.compute (up to 3 calls); Ctrl-C / stop ends it'
 };
 
-export const watchRecords: IRecord[] = [
+export const watchRecords: IWatchRecord[] = [
   {
     kind: 'watch',
     index: 1,
@@ -110,9 +120,9 @@ export const watchRecords: IRecord[] = [
   }
 ];
 
-export const watchEnd: IRecord = { v: 1, kind: 'end', reason: 'limit' };
+export const watchEnd: IEndRecord = { v: 1, kind: 'end', reason: 'limit' };
 
-export const monitorRecords: IRecord[] = [1, 2, 3].map(cycle => ({
+export const monitorRecords: IMonitorRecord[] = [1, 2, 3].map(cycle => ({
   v: 1,
   kind: 'monitor',
   method: '__main__.compute',
@@ -128,7 +138,7 @@ export const monitorRecords: IRecord[] = [1, 2, 3].map(cycle => ({
   max_ms: cycle === 2 ? null : 9.75 * cycle
 }));
 
-export const ttRecords: IRecord[] = [
+export const ttRecords: ITtRecord[] = [
   {
     v: 1,
     kind: 'tt_record',
@@ -155,14 +165,14 @@ export const ttRecords: IRecord[] = [
   }
 ];
 
-export const ttListRecord: IRecord = {
+export const ttListRecord: ITtListRecord = {
   v: 1,
   kind: 'tt_list',
   records: ttRecords,
   evicted: 7
 };
 
-export const ttDetailRecord: IRecord = {
+export const ttDetailRecord: ITtDetailRecord = {
   v: 1,
   kind: 'tt_detail',
   index: 1001,
@@ -237,7 +247,7 @@ export const traceRoot: ICallNode = {
   ]
 };
 
-export const traceRecord: IRecord = {
+export const traceRecord: ITraceRecord = {
   v: 1,
   kind: 'trace',
   index: 1,

@@ -50,9 +50,9 @@ function noHtml(root: Element): void {
 
 describe('inline values', () => {
   it('reads like Python', () => {
-    expect(inlineValue(watchRecords[0].values[0].value)).toBe('(18, 2)');
-    expect(inlineValue(watchRecords[0].values[1].value)).toBe("{'scale': 3}");
-    expect(inlineValue(watchRecords[2].values[0].value)).toBe(
+    expect(inlineValue(watchRecords[0].values[0].value!)).toBe('(18, 2)');
+    expect(inlineValue(watchRecords[0].values[1].value!)).toBe("{'scale': 3}");
+    expect(inlineValue(watchRecords[2].values[0].value!)).toBe(
       `Shop(name='${HOSTILE}')`
     );
     expect(

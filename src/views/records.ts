@@ -3,14 +3,27 @@
  * sessions, value; and the fallback for kinds this version does not know.
  */
 import { badge, el, formatBytes, str } from '../dom';
-import { IProcess, IRecord } from '../types';
+import {
+  IConsoleRecord,
+  IErrorRecord,
+  IGcRecord,
+  IHelpRecord,
+  IMessageRecord,
+  IModuleRecord,
+  IProcess,
+  IProcessesRecord,
+  IRecord,
+  ISessionRow,
+  ISessionsRecord,
+  IValueRecord
+} from '../types';
 import { renderTable } from './table';
 import { renderValueTree } from './value';
 
 /**
  * A `value` record (getglobal, vmtool -a getInstances).
  */
-export function renderValue(record: IRecord): HTMLElement {
+export function renderValue(record: IValueRecord): HTMLElement {
   const root = el('div', { className: 'jp-flight-value' });
   const head = el('div', { className: 'jp-flight-toolbar' }, [
     el('span', {
@@ -50,7 +63,7 @@ export function renderValue(record: IRecord): HTMLElement {
 /**
  * A `console` record: stdout, stderr, the last value, the error with its traceback.
  */
-export function renderConsole(record: IRecord): HTMLElement {
+export function renderConsole(record: IConsoleRecord): HTMLElement {
   const root = el('div', { className: 'jp-flight-console' });
   if (record.stdout) {
     root.appendChild(
@@ -99,7 +112,7 @@ export function renderConsole(record: IRecord): HTMLElement {
 /**
  * A `gc` record (vmtool -a forceGc).
  */
-export function renderGc(record: IRecord): HTMLElement {
+export function renderGc(record: IGcRecord): HTMLElement {
   const before = Array.isArray(record.counts_before)
     ? record.counts_before.join(', ')
     : str(record.counts_before);
@@ -120,8 +133,8 @@ export function renderGc(record: IRecord): HTMLElement {
 /**
  * A `module` record.
  */
-export function renderModule(record: IRecord): HTMLElement {
-  const modules: string[] = record.modules ?? [];
+export function renderModule(record: IModuleRecord): HTMLElement {
+  const modules: string[] = Array.isArray(record.modules) ? record.modules : [];
   const root = el('div', { className: 'jp-flight-module' }, [
     el('div', {}, [
       el('span', { className: 'jp-flight-muted', text: 'file ' }),
@@ -156,7 +169,7 @@ export function renderModule(record: IRecord): HTMLElement {
 /**
  * A `help` record.
  */
-export function renderHelp(record: IRecord): HTMLElement {
+export function renderHelp(record: IHelpRecord): HTMLElement {
   return el('pre', {
     className: 'jp-flight-pre jp-flight-help',
     text: str(record.text)
@@ -166,14 +179,14 @@ export function renderHelp(record: IRecord): HTMLElement {
 /**
  * A `message` record.
  */
-export function renderMessage(record: IRecord): HTMLElement {
+export function renderMessage(record: IMessageRecord): HTMLElement {
   return el('div', { className: 'jp-flight-message', text: str(record.text) });
 }
 
 /**
  * An `error` record.
  */
-export function renderError(record: IRecord): HTMLElement {
+export function renderError(record: IErrorRecord): HTMLElement {
   const root = el('div', { className: 'jp-flight-error' }, [
     el('span', {
       className: 'jp-flight-error-title',
@@ -240,8 +253,10 @@ export function processLabel(p: IProcess): HTMLElement {
 /**
  * A `processes` record (%flight ps): a sortable table.
  */
-export function renderProcesses(record: IRecord): HTMLElement {
-  const processes: IProcess[] = record.processes ?? [];
+export function renderProcesses(record: IProcessesRecord): HTMLElement {
+  const processes: IProcess[] = Array.isArray(record.processes)
+    ? record.processes
+    : [];
   return renderTable<IProcess>(
     [
       { title: 'pid', cell: p => str(p.pid), key: p => p.pid, numeric: true },
@@ -273,15 +288,17 @@ export function renderProcesses(record: IRecord): HTMLElement {
 /**
  * A `sessions` record (%flight sessions).
  */
-export function renderSessions(record: IRecord): HTMLElement {
-  const sessions: any[] = record.sessions ?? [];
+export function renderSessions(record: ISessionsRecord): HTMLElement {
+  const sessions: ISessionRow[] = Array.isArray(record.sessions)
+    ? record.sessions
+    : [];
   if (!sessions.length) {
     return el('div', {
       className: 'jp-flight-muted',
       text: 'no sessions: attach with %flight attach <pid>'
     });
   }
-  return renderTable<any>(
+  return renderTable<ISessionRow>(
     [
       {
         title: '',

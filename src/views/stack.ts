@@ -3,7 +3,7 @@
  * the GIL holder marked, native frames styled apart from Python frames.
  */
 import { badge, el, str } from '../dom';
-import { IFrame, IRecord, ITask, IThread } from '../types';
+import { IFrame, IStackRecord, ITask, IThread } from '../types';
 
 function frameText(frame: IFrame): string {
   if (frame.native) {
@@ -128,7 +128,7 @@ function taskGroup(task: ITask): IGroup {
 /**
  * Renders a `stack` record.
  */
-export function renderStack(record: IRecord): HTMLElement {
+export function renderStack(record: IStackRecord): HTMLElement {
   const threads: IThread[] = record.threads ?? [];
   const tasks: ITask[] = record.tasks ?? [];
   const root = el('div', { className: 'jp-flight-stack' });

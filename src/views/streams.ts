@@ -3,14 +3,18 @@
  * watch, monitor, tt_record, tt_list, tt_detail and end. `trace` is in trace.ts.
  *
  * The records of a stream come one call (or one cycle) at a time; consecutive records of one kind
- * are shown as one table (and one chart) that grows: see `IRecordGroup` and render.ts.
+ * are shown as one table (and one chart) that grows: see `IRecordGroup` in registry.ts.
  */
 import { badge, el, formatDateTime, formatMs, formatTime, str } from '../dom';
+import { IRecordGroup } from '../registry';
 import {
   ICallRecord,
+  IEndRecord,
   IException,
   IMonitorRecord,
-  IRecord,
+  ITtCall,
+  ITtDetailRecord,
+  ITtListRecord,
   ITtRecord,
   IValueNode,
   IWatchRecord,
@@ -21,22 +25,6 @@ import { createTable, IColumn, ITable } from './table';
 import { inlineValue, renderValueTree } from './value';
 
 /**
- * A view that grows as records of its kind arrive.
- */
-export interface IRecordGroup {
-  readonly node: HTMLElement;
-  /**
-   * How many records it shows.
-   */
-  readonly size: number;
-  add(record: IRecord): void;
-  /**
-   * Drops the oldest `n` records.
-   */
-  shift(n: number): void;
-}
-
-/**
  * The record group of a table that grows with each record (watch, monitor, tt): `refresh`
  * updates what is derived from the rows (summary, chart).
  */
@@ -44,15 +32,15 @@ function growingTable<R>(
   node: HTMLElement,
   table: ITable<R>,
   refresh: () => void,
-  first: IRecord
-): IRecordGroup {
-  const group: IRecordGroup = {
+  first: R
+): IRecordGroup<R> {
+  const group: IRecordGroup<R> = {
     node,
     get size() {
       return table.rows.length;
     },
-    add(record: IRecord) {
-      table.add(record as unknown as R);
+    add(record: R) {
+      table.add(record);
       refresh();
     },
     shift(n: number) {
@@ -223,7 +211,7 @@ const watchColumns: IColumn<IWatchRecord>[] = [
 /**
  * `watch` records: one sortable table of calls, newest last; a row opens to its value trees.
  */
-export function watchGroup(first: IRecord): IRecordGroup {
+export function watchGroup(first: IWatchRecord): IRecordGroup<IWatchRecord> {
   const head = header('watch');
   const table: ITable<IWatchRecord> = createTable(watchColumns, [], {
     className: 'jp-flight-watch-table jp-flight-fit',
@@ -250,7 +238,7 @@ export function watchGroup(first: IRecord): IRecordGroup {
 
 // ---- monitor ----
 
-function monitorChartData(rows: IMonitorRecord[]): IChartData {
+function monitorChartData(rows: readonly IMonitorRecord[]): IChartData {
   const x = rows.map(r => new Date(r.end * 1000));
   const series = (
     name: string,
@@ -330,7 +318,9 @@ const monitorColumns: IColumn<IMonitorRecord>[] = [
 /**
  * `monitor` records: a chart of avg / p50 / p99 / max and calls per cycle over a table of cycles.
  */
-export function monitorGroup(first: IRecord): IRecordGroup {
+export function monitorGroup(
+  first: IMonitorRecord
+): IRecordGroup<IMonitorRecord> {
   const head = header('monitor');
   const table = createTable(monitorColumns, [], {
     className: 'jp-flight-monitor-table',
@@ -343,7 +333,7 @@ export function monitorGroup(first: IRecord): IRecordGroup {
     el('div', { className: 'jp-flight-table-scroll' }, [table.node])
   ]);
   const refresh = () => {
-    const rows = table.rows as IMonitorRecord[];
+    const rows = table.rows;
     const calls = rows.reduce((a, r) => a + (r.calls || 0), 0);
     const failures = rows.reduce((a, r) => a + (r.failures || 0), 0);
     const methods = new Set(rows.map(r => r.method));
@@ -356,7 +346,7 @@ export function monitorGroup(first: IRecord): IRecordGroup {
 
 // ---- tt ----
 
-function ttResult(r: ITtRecord): string | Node {
+function ttResult(r: ITtCall): string | Node {
   if (r.is_exception || r.exception) {
     return el('span', { className: 'jp-flight-call-raised' }, [
       badge('raised', 'exception'),
@@ -366,7 +356,7 @@ function ttResult(r: ITtRecord): string | Node {
   return r.is_return ? 'returned' : '';
 }
 
-const ttColumns: IColumn<ITtRecord>[] = [
+const ttColumns: IColumn<ITtCall>[] = [
   {
     title: 'index',
     cell: r => str(r.index),
@@ -374,7 +364,7 @@ const ttColumns: IColumn<ITtRecord>[] = [
     numeric: true,
     help: 'tt -i INDEX shows the call; tt -i INDEX -p replays it'
   },
-  ...callColumns<ITtRecord>(),
+  ...callColumns<ITtCall>(),
   {
     title: 'result',
     className: 'jp-flight-col-fill',
@@ -383,7 +373,7 @@ const ttColumns: IColumn<ITtRecord>[] = [
   }
 ];
 
-function ttRowDetail(r: ITtRecord): HTMLElement {
+function ttRowDetail(r: ITtCall): HTMLElement {
   const root = el('div', { className: 'jp-flight-tt-row-detail' }, [
     el('div', {
       className: 'jp-flight-muted',
@@ -414,15 +404,15 @@ function ttRowDetail(r: ITtRecord): HTMLElement {
   return root;
 }
 
-function ttTable(rows: ITtRecord[]): ITable<ITtRecord> {
-  return createTable(ttColumns, rows, {
+function ttTable<R extends ITtCall>(rows: R[]): ITable<R> {
+  return createTable<R>(ttColumns, rows, {
     className: 'jp-flight-tt-table jp-flight-fit',
     rowClass: r => (r.is_exception ? 'jp-flight-row-exception' : ''),
     detail: ttRowDetail
   });
 }
 
-function ttSummary(rows: readonly ITtRecord[], root?: HTMLElement): string {
+function ttSummary(rows: readonly ITtCall[], root?: HTMLElement): string {
   if (root) {
     markMethods(root, new Set(rows.map(r => r.method)));
   }
@@ -433,9 +423,9 @@ function ttSummary(rows: readonly ITtRecord[], root?: HTMLElement): string {
 /**
  * `tt_record` records (`tt -t`): one sortable table of recorded calls.
  */
-export function ttGroup(first: IRecord): IRecordGroup {
+export function ttGroup(first: ITtRecord): IRecordGroup<ITtRecord> {
   const head = header('tt');
-  const table = ttTable([]);
+  const table = ttTable<ITtRecord>([]);
   const node = streamRoot('jp-flight-tt', [
     head.node,
     el('div', { className: 'jp-flight-table-scroll' }, [table.node])
@@ -453,8 +443,8 @@ export function ttGroup(first: IRecord): IRecordGroup {
 /**
  * A `tt_list` record (`tt -l`): the recorded calls.
  */
-export function renderTtList(record: IRecord): HTMLElement {
-  const rows: ITtRecord[] = Array.isArray(record.records) ? record.records : [];
+export function renderTtList(record: ITtListRecord): HTMLElement {
+  const rows: ITtCall[] = Array.isArray(record.records) ? record.records : [];
   const head = header('tt -l');
   const node = streamRoot('jp-flight-tt', [head.node]);
   head.summary.textContent = ttSummary(rows, node);
@@ -491,8 +481,7 @@ function section(title: string, content: Node): HTMLElement {
 /**
  * A `tt_detail` record (`tt -i N`, `tt -i N -p`): one call's arguments, result or exception.
  */
-export function renderTtDetail(record: IRecord): HTMLElement {
-  const r = record as ITtRecord & IRecord;
+export function renderTtDetail(r: ITtDetailRecord): HTMLElement {
   const node = el('div', { className: 'jp-flight-tt-detail' });
   const title = r.replay_of
     ? `tt replay of ${str(r.replay_of)} → ${str(r.index)}`
@@ -518,7 +507,7 @@ export function renderTtDetail(record: IRecord): HTMLElement {
   node.appendChild(section('args', tree(r.args)));
   node.appendChild(section('kwargs', tree(r.kwargs)));
   if (r.exception) {
-    const e = r.exception as IException;
+    const e = r.exception;
     node.appendChild(
       section(
         'exception',
@@ -554,7 +543,7 @@ const END_REASONS: { [reason: string]: string } = {
 /**
  * An `end` record: a quiet line that says why the stream ended.
  */
-export function renderEnd(record: IRecord): HTMLElement {
+export function renderEnd(record: IEndRecord): HTMLElement {
   const reason = str(record.reason);
   const why = Object.prototype.hasOwnProperty.call(END_REASONS, reason)
     ? END_REASONS[reason]

@@ -7,7 +7,7 @@
  * calls under `-i` ms that the agent folded are shown as one line with their count and time.
  */
 import { badge, el, formatDateTime, formatMs, str } from '../dom';
-import { ICallNode, IRecord, ITraceRecord } from '../types';
+import { ICallNode, ITraceRecord } from '../types';
 import { FlameGraphView, IFlameFrame } from './flamegraph';
 
 function where(node: ICallNode): string {
@@ -211,8 +211,7 @@ export function renderCallTree(root: ICallNode): HTMLElement {
 /**
  * A `trace` record: a header, a Tree / Flame graph switch, and the view.
  */
-export function renderTrace(record: IRecord): HTMLElement {
-  const r = record as ITraceRecord;
+export function renderTrace(r: ITraceRecord): HTMLElement {
   if (!r.root || typeof r.root !== 'object') {
     throw new Error('no call tree');
   }

@@ -1,0 +1,76 @@
+/// <reference types="node" />
+/**
+ * Every record fixture (tests/fixtures/records/<kind>.json, shared with pytest) renders through
+ * the view registered for its kind, not the fallback, and shows what it says.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { hasView, renderRecord, viewRegistry } from '../render';
+import { IRecord, IRecordKinds, RecordKind } from '../types';
+
+jest.mock('plotly.js-basic-dist-min', () => ({
+  react: jest.fn(() => Promise.resolve())
+}));
+
+const FOLDER = path.join(__dirname, '..', '..', 'tests', 'fixtures', 'records');
+
+function load(): [string, IRecord][] {
+  return fs
+    .readdirSync(FOLDER)
+    .filter(name => name.endsWith('.json'))
+    .sort()
+    .map(name => [
+      name,
+      JSON.parse(fs.readFileSync(path.join(FOLDER, name), 'utf-8'))
+    ]);
+}
+
+/**
+ * What each kind's view must show of its record (target-derived text, as text).
+ */
+const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
+  stack: r => [`pid ${r.pid}`, ...r.threads.map(t => String(t.name))],
+  value: r => [String(r.target), String(r.type)],
+  gc: r => [`${r.collected} unreachable objects collected`],
+  module: r => [r.file, ...r.modules],
+  console: r => [r.stdout ?? '', r.stderr ?? ''],
+  help: r => [r.text.split('\n')[0]],
+  message: r => [r.text],
+  error: r => [r.message],
+  watch: r => [r.method, String(r.thread_name)],
+  monitor: r => [r.method, String(r.calls)],
+  trace: r => [r.method, r.root.function, String(r.thread_name)],
+  tt_record: r => [String(r.index), r.method],
+  tt_list: r => r.records.map(row => String(row.index)),
+  tt_detail: r => [r.method, `tt ${r.index}`],
+  end: r => [r.reason === 'limit' ? 'the -n limit was reached' : r.reason],
+  processes: r => r.processes.map(p => String(p.pid)),
+  sessions: r => r.sessions.map(s => String(s.pid))
+};
+
+describe('record fixtures', () => {
+  const fixtures = load();
+
+  it('are there, one per kind with a built-in view', () => {
+    const kinds = fixtures.map(([, r]) => r.kind).sort();
+    expect(kinds).toEqual(Object.keys(FACTS).sort());
+    expect(viewRegistry.kinds().sort()).toEqual(kinds);
+    for (const [name, record] of fixtures) {
+      expect(name).toBe(`${record.kind}.json`);
+      expect(record.v).toBe(1);
+    }
+  });
+
+  it.each(fixtures)('%s renders through its view', (_, record) => {
+    expect(hasView(record.kind)).toBe(true);
+    const node = renderRecord(record);
+    expect(node.getAttribute('data-kind')).toBe(record.kind);
+    expect(node.querySelector('.jp-flight-unknown')).toBeNull();
+    expect(node.textContent).not.toContain(`cannot show this`);
+    const facts = (FACTS as any)[record.kind](record) as string[];
+    expect(facts.length).toBeGreaterThan(0);
+    for (const fact of facts) {
+      expect(node.textContent).toContain(fact.trim());
+    }
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The views this extension registers for the record kinds of docs/schema.md.
+ */
+import { IViewRegistry } from '../registry';
+import {
+  renderConsole,
+  renderError,
+  renderGc,
+  renderHelp,
+  renderMessage,
+  renderModule,
+  renderProcesses,
+  renderSessions,
+  renderValue
+} from './records';
+import { renderStack } from './stack';
+import {
+  monitorGroup,
+  renderEnd,
+  renderTtDetail,
+  renderTtList,
+  ttGroup,
+  watchGroup
+} from './streams';
+import { renderTrace } from './trace';
+
+/**
+ * Registers the view of every kind of docs/schema.md.
+ */
+export function registerBuiltinViews(registry: IViewRegistry): void {
+  registry.registerView('stack', renderStack);
+  registry.registerView('value', renderValue);
+  registry.registerView('console', renderConsole);
+  registry.registerView('gc', renderGc);
+  registry.registerView('module', renderModule);
+  registry.registerView('help', renderHelp);
+  registry.registerView('message', renderMessage);
+  registry.registerView('error', renderError);
+  registry.registerView('processes', renderProcesses);
+  registry.registerView('sessions', renderSessions);
+  registry.registerView('trace', renderTrace);
+  registry.registerView('tt_list', renderTtList);
+  registry.registerView('tt_detail', renderTtDetail);
+  registry.registerView('end', renderEnd);
+  // consecutive records of a stream grow one table (and chart)
+  registry.registerGroupView('watch', watchGroup);
+  registry.registerGroupView('tt_record', ttGroup);
+  registry.registerGroupView('monitor', monitorGroup);
+}
