@@ -1,9 +1,16 @@
 /**
- * The server extension's REST and WebSocket API (docs/server-api.md).
+ * The server extension's REST and WebSocket API (docs/server-api.md): the one place that talks
+ * HTTP and WebSocket. `FlightService` gathers what the sidebar's model calls.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { IProcess, IRecord, ISession } from './types';
+import {
+  ICommandDescriptor,
+  ICommandsReply,
+  IProcess,
+  IRecord,
+  ISession
+} from './types';
 
 /**
  * The answer of `GET flight/processes`.
@@ -50,15 +57,23 @@ export async function requestAPI<T>(
 /**
  * The Python processes on the server's machine.
  */
-export function listProcesses(): Promise<IProcessList> {
-  return requestAPI<IProcessList>('processes');
+export function listProcesses(
+  settings?: ServerConnection.ISettings
+): Promise<IProcessList> {
+  return requestAPI<IProcessList>('processes', {}, settings);
 }
 
 /**
  * The open sessions.
  */
-export async function listSessions(): Promise<ISession[]> {
-  const data = await requestAPI<{ sessions: ISession[] }>('sessions');
+export async function listSessions(
+  settings?: ServerConnection.ISettings
+): Promise<ISession[]> {
+  const data = await requestAPI<{ sessions: ISession[] }>(
+    'sessions',
+    {},
+    settings
+  );
   return data.sessions;
 }
 
@@ -66,23 +81,42 @@ export async function listSessions(): Promise<ISession[]> {
  * Attaches to a process (or returns its open session).
  */
 export function attach(
-  target: { pid: number } | { kernel_id: string }
+  target: { pid: number } | { kernel_id: string },
+  settings?: ServerConnection.ISettings
 ): Promise<ISession> {
-  return requestAPI<ISession>('sessions', {
-    method: 'POST',
-    body: JSON.stringify(target)
-  });
+  return requestAPI<ISession>(
+    'sessions',
+    { method: 'POST', body: JSON.stringify(target) },
+    settings
+  );
 }
 
 /**
  * Detaches: the agent leaves the target.
  */
-export async function detach(sessionId: string): Promise<IRecord[]> {
+export async function detach(
+  sessionId: string,
+  settings?: ServerConnection.ISettings
+): Promise<IRecord[]> {
   const data = await requestAPI<{ records: IRecord[] }>(
     `sessions/${encodeURIComponent(sessionId)}`,
-    { method: 'DELETE' }
+    { method: 'DELETE' },
+    settings
   );
   return data.records ?? [];
+}
+
+/**
+ * The commands with their arguments and traits (`GET flight/commands`).
+ */
+export async function listCommands(
+  settings?: ServerConnection.ISettings
+): Promise<ICommandDescriptor[]> {
+  const data = await requestAPI<ICommandsReply>('commands', {}, settings);
+  if (!data || !Array.isArray(data.commands)) {
+    throw new Error('GET flight/commands did not answer a list of commands');
+  }
+  return data.commands;
 }
 
 /**
@@ -97,18 +131,21 @@ export interface IStopResult {
 }
 
 /**
- * Stops a stream by its agent ids, whoever runs it: the Stop button of a notebook's live view
- * goes through the server because the kernel that runs the magic is busy and reads no message.
+ * Stops a stream by its agent ids (the target's pid, the agent connection that runs it, the
+ * request), whoever runs it: the Stop button of a notebook's live view goes through the server
+ * because the kernel that runs the magic is busy and reads no message.
  */
 export function stopStream(
   pid: number,
-  session: number,
-  request: number
+  connection: number,
+  request: number,
+  settings?: ServerConnection.ISettings
 ): Promise<IStopResult> {
-  return requestAPI<IStopResult>('streams/stop', {
-    method: 'POST',
-    body: JSON.stringify({ pid, session, request })
-  });
+  return requestAPI<IStopResult>(
+    'streams/stop',
+    { method: 'POST', body: JSON.stringify({ pid, connection, request }) },
+    settings
+  );
 }
 
 /**
@@ -234,4 +271,63 @@ export class CommandStream {
 
   private _socket: WebSocket | null = null;
   private _handlers: IStreamHandlers | null = null;
+}
+
+/**
+ * A session's command stream, as the model uses it.
+ */
+export interface ICommandStream {
+  readonly running: boolean;
+  run(command: string, handlers: IStreamHandlers): Promise<void>;
+  stop(): void;
+  dispose(): void;
+}
+
+/**
+ * What the sidebar's model asks of the server.
+ */
+export interface IFlightService {
+  listProcesses(): Promise<IProcessList>;
+  listSessions(): Promise<ISession[]>;
+  attach(target: { pid: number } | { kernel_id: string }): Promise<ISession>;
+  detach(sessionId: string): Promise<IRecord[]>;
+  listCommands(): Promise<ICommandDescriptor[]>;
+  /**
+   * Opens a session's command stream.
+   */
+  openStream(sessionId: string): ICommandStream;
+}
+
+/**
+ * The server extension's API with one server's settings (JupyterLab's
+ * `app.serviceManager.serverSettings`).
+ */
+export class FlightService implements IFlightService {
+  constructor(
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  listProcesses(): Promise<IProcessList> {
+    return listProcesses(this.serverSettings);
+  }
+
+  listSessions(): Promise<ISession[]> {
+    return listSessions(this.serverSettings);
+  }
+
+  attach(target: { pid: number } | { kernel_id: string }): Promise<ISession> {
+    return attach(target, this.serverSettings);
+  }
+
+  detach(sessionId: string): Promise<IRecord[]> {
+    return detach(sessionId, this.serverSettings);
+  }
+
+  listCommands(): Promise<ICommandDescriptor[]> {
+    return listCommands(this.serverSettings);
+  }
+
+  openStream(sessionId: string): ICommandStream {
+    return new CommandStream(sessionId, this.serverSettings);
+  }
 }

@@ -50,7 +50,7 @@ export class FlightStreamModel extends DOMWidgetModel {
       _view_module_version: `^${MODULE_VERSION}`,
       command: '',
       pid: 0,
-      agent_session: 0,
+      agent_connection: 0,
       request: 0,
       status: 'running',
       reason: '',
@@ -146,12 +146,12 @@ export class FlightStreamView extends DOMWidgetView {
 
   private async _stop(): Promise<string | void> {
     const pid = Number(this.model.get('pid'));
-    const session = Number(this.model.get('agent_session'));
+    const connection = Number(this.model.get('agent_connection'));
     const request = Number(this.model.get('request'));
-    if (!(pid > 0 && session > 0 && request > 0)) {
+    if (!(pid > 0 && connection > 0 && request > 0)) {
       throw new Error('this stream does not say how to stop it');
     }
-    const result = await stopStream(pid, session, request);
+    const result = await stopStream(pid, connection, request);
     if (!result.stopped) {
       // e.g. it has just ended: the kernel's status follows
       return result.message || 'the stream was not running';
