@@ -1,6 +1,7 @@
 /**
- * The jupyterlab-flight frontend: the Flight sidebar, its commands and settings, and the live
- * widgets of streaming magics. The MIME renderer is the package's `mimeExtension` (src/mime.ts).
+ * The jupyterlab-flight frontend: the Flight sidebar, its commands and settings, the `IFlight`
+ * token, and the live widgets of streaming magics. The MIME renderer is the package's
+ * `mimeExtension` (src/mime.ts).
  */
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import {
@@ -10,8 +11,12 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette, InputDialog } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { FlightService } from './api';
 import { flightIcon } from './icon';
-import { DEFAULT_SETTINGS, FlightPanel, IFlightSettings } from './sidebar';
+import { DEFAULT_SETTINGS, FlightModel, IFlightSettings } from './model';
+import { viewRegistry } from './render';
+import { FlightPanel } from './sidebar';
+import { IFlight } from './tokens';
 import {
   FlightStreamModel,
   FlightStreamView,
@@ -32,20 +37,26 @@ export namespace CommandIDs {
 const PLUGIN_ID = 'jupyterlab-flight:plugin';
 
 /**
- * The main plugin: the sidebar, the command palette entries and the settings.
+ * The main plugin: the sidebar, the command palette entries and the settings; it provides
+ * `IFlight` (the model, the command descriptors, the view registry) to other plugins.
  */
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<IFlight> = {
   id: PLUGIN_ID,
   description: 'Live diagnostics for running Python processes, from JupyterLab',
   autoStart: true,
+  provides: IFlight,
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null
-  ): void => {
-    const panel = new FlightPanel();
+  ): IFlight => {
+    const model = new FlightModel({
+      service: new FlightService(app.serviceManager.serverSettings)
+    });
+    void model.loadCommands();
+    const panel = new FlightPanel({ model });
     panel.title.icon = flightIcon;
     panel.title.label = 'Flight';
     app.shell.add(panel, 'left', { rank: 600 });
@@ -127,7 +138,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .load(PLUGIN_ID)
         .then(settings => {
           const update = () => {
-            panel.settings = {
+            model.settings = {
               ...DEFAULT_SETTINGS,
               ...(settings.composite as unknown as Partial<IFlightSettings>)
             };
@@ -139,6 +150,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           console.error('jupyterlab-flight: cannot load the settings', reason);
         });
     }
+    return { model, commands: model.commands, views: viewRegistry };
   }
 };
 
@@ -183,6 +195,17 @@ const widgetsPlugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+export { IFlight } from './tokens';
+export type { ICommandList } from './commands';
+export type { FlightModel, IFlightSettings } from './model';
+export type {
+  GroupView,
+  IRecordGroup,
+  IViewRegistry,
+  RecordView
+} from './registry';
+export * from './types';
 
 /**
  * All plugins provided by this extension (the MIME renderer is in src/mime.ts).

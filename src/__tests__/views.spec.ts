@@ -1,10 +1,10 @@
 /**
  * The record views, rendered from sample records without a server.
  */
-import { completeCommand, CommandHistory, withDefaultLimit } from '../commands';
+import { completeCommand, CommandHistory } from '../commands';
 import { rendererFactory } from '../mime';
 import { renderPayload, renderRecord } from '../render';
-import { MIME_TYPE } from '../types';
+import { ICommandDescriptor, ICommandsReply, MIME_TYPE } from '../types';
 import { CHUNK, renderValueTree } from '../views/value';
 import {
   consoleErrorRecord,
@@ -15,6 +15,7 @@ import {
   stackRecord,
   valueRecord
 } from './samples';
+import reply from './commands.json';
 
 function texts(root: Element, selector: string): string[] {
   return Array.from(root.querySelectorAll(selector)).map(
@@ -286,43 +287,32 @@ describe('MIME renderer', () => {
 });
 
 describe('command box', () => {
+  // the answer of GET flight/commands
+  const commands = (reply as ICommandsReply).commands;
+  const named = (...names: string[]): ICommandDescriptor[] =>
+    names.map(name => ({ ...commands[0], name }));
+
   it('completes command names', () => {
-    expect(completeCommand('st')).toEqual({
+    expect(completeCommand('st', commands)).toEqual({
       text: 'stack ',
       candidates: ['stack']
     });
-    expect(completeCommand('get').text).toBe('getglobal ');
-    expect(completeCommand('d').text).toBe('detach ');
-    expect(completeCommand('x')).toEqual({ text: 'x', candidates: [] });
-    expect(completeCommand('stack -a')).toEqual({
-      text: 'stack -a',
+    expect(completeCommand('get', commands).text).toBe('getglobal ');
+    expect(completeCommand('d', commands).text).toBe('detach ');
+    expect(completeCommand('x', commands)).toEqual({
+      text: 'x',
       candidates: []
     });
-    expect(completeCommand('').candidates.length).toBe(11);
-    expect(completeCommand('tr').text).toBe('trace ');
-    expect(completeCommand('t').candidates).toEqual(['trace', 'tt']);
-    expect(completeCommand('co', ['console', 'cost'])).toEqual({
+    expect(completeCommand('', commands).candidates).toEqual(
+      commands.map(c => c.name)
+    );
+    expect(completeCommand('tr', commands).text).toBe('trace ');
+    expect(completeCommand('t', commands).candidates).toEqual(['trace', 'tt']);
+    expect(completeCommand('co', named('console', 'cost'))).toEqual({
       text: 'co',
       candidates: ['console', 'cost']
     });
-    expect(completeCommand('c', ['console', 'consume']).text).toBe('cons');
-  });
-
-  it('adds the default -n limit to commands that record calls', () => {
-    expect(withDefaultLimit('watch __main__ f', 100)).toBe(
-      'watch __main__ f -n 100'
-    );
-    expect(withDefaultLimit('watch __main__ f -n 3', 100)).toBe(
-      'watch __main__ f -n 3'
-    );
-    expect(withDefaultLimit('tt -t __main__ f', 20)).toBe(
-      'tt -t __main__ f -n 20'
-    );
-    expect(withDefaultLimit('tt -l', 20)).toBe('tt -l');
-    expect(withDefaultLimit('monitor __main__ f', 20)).toBe(
-      'monitor __main__ f'
-    );
-    expect(withDefaultLimit('stack', 20)).toBe('stack');
+    expect(completeCommand('c', named('console', 'consume')).text).toBe('cons');
   });
 
   it('keeps a history walked with up and down', () => {

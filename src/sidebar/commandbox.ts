@@ -1,0 +1,134 @@
+/**
+ * The sidebar's command box: where commands run, the command line (Tab completes from the
+ * command descriptors, up and down walk the history), Run / Stop / Clear, and the status line.
+ */
+import { Widget } from '@lumino/widgets';
+import { completeCommand } from '../commands';
+import { el } from '../dom';
+import { FlightModel } from '../model';
+
+/**
+ * The command section.
+ */
+export class CommandBox extends Widget {
+  constructor(readonly model: FlightModel) {
+    super();
+    this.addClass('jp-flight-section');
+    this.addClass('jp-flight-command-section');
+    this._input = el('input', {
+      className: 'jp-flight-command-input jp-mod-styled',
+      attrs: {
+        type: 'text',
+        placeholder: 'stack, help… (Tab, ↑)',
+        'aria-label': 'Command',
+        autocomplete: 'off',
+        spellcheck: 'false'
+      }
+    }) as HTMLInputElement;
+    this._hint = el('div', { className: 'jp-flight-hint jp-flight-muted' });
+    this._input.addEventListener('keydown', event => this._onKey(event));
+    this._runButton = el('button', {
+      className: 'jp-flight-button jp-mod-styled jp-mod-accept',
+      text: 'Run'
+    }) as HTMLButtonElement;
+    this._runButton.addEventListener('click', () => this._submit());
+    this._stopButton = el('button', {
+      className: 'jp-flight-button jp-flight-stop jp-mod-styled',
+      text: 'Stop',
+      title: 'Interrupt the running command in the target'
+    }) as HTMLButtonElement;
+    this._stopButton.disabled = true;
+    this._stopButton.addEventListener('click', () => model.stop());
+    const clear = el('button', {
+      className: 'jp-flight-button jp-mod-styled',
+      text: 'Clear',
+      title: 'Clear the results'
+    });
+    clear.addEventListener('click', () => model.clearResults());
+    this._target = el('div', { className: 'jp-flight-target jp-flight-muted' });
+    this._status = el('div', {
+      className: 'jp-flight-status',
+      attrs: { role: 'status' }
+    });
+    this.node.appendChild(this._target);
+    this.node.appendChild(
+      el('div', { className: 'jp-flight-row' }, [this._input])
+    );
+    this.node.appendChild(this._hint);
+    this.node.appendChild(
+      el('div', { className: 'jp-flight-row jp-flight-command-buttons' }, [
+        this._runButton,
+        this._stopButton,
+        clear
+      ])
+    );
+    this.node.appendChild(this._status);
+
+    model.sessionsChanged.connect(this._update, this);
+    model.selectedChanged.connect(this._update, this);
+    model.runningChanged.connect(this._update, this);
+    model.statusChanged.connect((_, status) => {
+      this._status.textContent = status.text;
+      this._status.classList.toggle('jp-flight-status-error', status.error);
+    }, this);
+    model.attached.connect(() => this.focus(), this);
+    this._update();
+  }
+
+  /**
+   * Focuses the command line.
+   */
+  focus(): void {
+    this._input.focus();
+  }
+
+  private _update(): void {
+    const session = this.model.session;
+    const running = this.model.running !== null;
+    this._target.textContent = session
+      ? `Commands run in pid ${session.pid}`
+      : 'Attach to a process to run commands';
+    this._input.disabled = !session;
+    this._runButton.disabled = !session || running;
+    this._stopButton.disabled = !running;
+  }
+
+  private _onKey(event: KeyboardEvent): void {
+    const history = this.model.history;
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      this._submit();
+    } else if (event.key === 'Tab' && !event.shiftKey) {
+      event.preventDefault();
+      const { text, candidates } = completeCommand(
+        this._input.value,
+        this.model.commands.descriptors
+      );
+      this._input.value = text;
+      this._hint.textContent =
+        candidates.length > 1 ? candidates.join('  ') : '';
+    } else if (event.key === 'ArrowUp') {
+      event.preventDefault();
+      this._input.value = history.previous(this._input.value);
+    } else if (event.key === 'ArrowDown') {
+      event.preventDefault();
+      this._input.value = history.next();
+    } else if (event.key === 'Escape') {
+      this._hint.textContent = '';
+    }
+  }
+
+  private _submit(): void {
+    const line = this._input.value;
+    this._input.value = '';
+    this._hint.textContent = '';
+    void this.model.run(line);
+  }
+
+  private _input: HTMLInputElement;
+  private _hint: HTMLElement;
+  private _runButton: HTMLButtonElement;
+  private _stopButton: HTMLButtonElement;
+  private _target: HTMLElement;
+  private _status: HTMLElement;
+}

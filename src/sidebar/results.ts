@@ -1,0 +1,81 @@
+/**
+ * The sidebar's results: an entry per command line (the line, the pid), its records rendered as
+ * they come; consecutive records of a stream grow one table. At most `maxRecords` are kept.
+ */
+import { Widget } from '@lumino/widgets';
+import { el } from '../dom';
+import { FlightModel, IResultEntry, ResultsChange } from '../model';
+import { appendRecord, trimRecords } from '../render';
+import { IRecord, MIME_TYPE } from '../types';
+
+/**
+ * The results view.
+ */
+export class ResultsPanel extends Widget {
+  constructor(readonly model: FlightModel) {
+    super();
+    this.addClass('jp-flight-results');
+    this.node.setAttribute('data-mime-type', MIME_TYPE);
+    model.resultsChanged.connect(this._onChange, this);
+    model.settingsChanged.connect(this._trim, this);
+  }
+
+  private _onChange(_: FlightModel, change: ResultsChange): void {
+    switch (change.type) {
+      case 'entry': {
+        const node = this._entry(change.entry);
+        for (const record of change.entry.records) {
+          this._add(node, record);
+        }
+        node.scrollIntoView({ block: 'nearest' });
+        break;
+      }
+      case 'record': {
+        const node = this._entries.get(change.entry);
+        // an entry cleared while its command still runs shows nothing more
+        if (node && node.isConnected) {
+          this._add(node, change.record);
+        }
+        break;
+      }
+      case 'clear':
+        this.node.textContent = '';
+        this._count = 0;
+        break;
+    }
+  }
+
+  private _entry(entry: IResultEntry): HTMLElement {
+    const node = el('div', { className: 'jp-flight-entry' }, [
+      el('div', { className: 'jp-flight-command' }, [
+        el('span', { className: 'jp-flight-prompt', text: '✈ ' }),
+        el('code', { text: entry.command }),
+        el('span', {
+          className: 'jp-flight-muted',
+          text: ` · pid ${entry.pid}`
+        })
+      ])
+    ]);
+    this._entries.set(entry, node);
+    this.node.appendChild(node);
+    return node;
+  }
+
+  private _add(node: HTMLElement, record: IRecord): void {
+    // consecutive watch / tt / monitor records grow one table (and chart)
+    appendRecord(node, record);
+    this._count++;
+    this._trim();
+  }
+
+  private _trim(): void {
+    this._count = trimRecords(
+      this.node,
+      this._count,
+      this.model.settings.maxRecords
+    );
+  }
+
+  private _entries = new WeakMap<IResultEntry, HTMLElement>();
+  private _count = 0;
+}
