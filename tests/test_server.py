@@ -249,7 +249,7 @@ async def test_stop_a_stream_another_client_runs(jp_fetch, tmp_path):
         assert observed.wait_report(lambda r: r["codes_original"] and not r["monitoring_tools"])
         code, answer = await fetch_json(jp_fetch, "flight", "streams", "stop", method="POST", body=ids)
         assert answer["stopped"] is False and "ended" in answer["message"]
-        for bad in ({}, dict(ids, pid="1"), dict(ids, session=True), dict(ids, request=0)):
+        for bad in ({}, dict(ids, pid="1"), dict(ids, connection=True), dict(ids, request=0)):
             code, message = await error_of(jp_fetch, "flight", "streams", "stop", method="POST", body=bad)
             assert code == 400 and "pid" in message
         runner.close()

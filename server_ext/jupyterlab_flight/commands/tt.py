@@ -88,6 +88,6 @@ COMMAND = Command(
         "tt -da",
     ),
     streams_when=("-t",),
-    long_running=False,  # -t streams, and streams are long-running (ParsedCommand.long_running)
+    long_running=True,  # -p runs the target's own function: the target's own switch interval, as for -t
     record_kinds=("message", "tt_record", "end", "tt_list", "tt_detail", "error"),
 )
