@@ -15,7 +15,7 @@ import { FlightService } from './api';
 import { flightIcon } from './icon';
 import { DEFAULT_SETTINGS, FlightModel, IFlightSettings } from './model';
 import { viewRegistry } from './render';
-import { FlightPanel } from './sidebar';
+import { FlightPanel } from './sidebar/index';
 import { IFlight } from './tokens';
 import {
   FlightStreamModel,

@@ -9,7 +9,7 @@ import {
   IStreamHandlers
 } from '../api';
 import { FlightModel } from '../model';
-import { FlightPanel } from '../sidebar';
+import { FlightPanel } from '../sidebar/index';
 import { ICommandsReply, IRecord, ISession } from '../types';
 import reply from './commands.json';
 
