@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 
 from .attach import attach_self
 from .commands import COMMANDS, parse_command
-from .errors import FlightError
+from .errors import FlightError, internal_error
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
 from .render.mime import LiveBundle, mime_bundle
+from .render.text import render_text
 from .session import FlightSession
 
 if TYPE_CHECKING:
@@ -94,6 +95,23 @@ class _LiveOutput:
         self.handle.update(self.bundle.final(), raw=True)
 
 
+class _TerminalOutput:
+    """Terminal IPython (no kernel, no frontend to update a display in place): each record is
+    printed once, as text, when it arrives, as the CLI prints it."""
+
+    def __init__(self, line: str, pid: int | None):
+        self.header = f"flight {pid}> {line}" if line else ""
+
+    def add(self, record: dict) -> None:
+        if self.header:
+            print(self.header)
+            self.header = ""
+        print(render_text(record), flush=True)
+
+    def flush(self) -> None:
+        pass
+
+
 def _in_kernel() -> bool:
     """Whether IPython runs as a Jupyter kernel (widgets need its comms)."""
     try:
@@ -106,9 +124,20 @@ def _in_kernel() -> bool:
 
 def _error(message: str) -> None:
     """Errors are records too: one line, in the notebook like any result (red in HTML)."""
+    _display_records([{"v": 1, "kind": "error", "message": message}])
+
+
+def _display_records(records: list, line: str = "", pid: int | None = None) -> None:
+    """One result: a MIME bundle in a kernel, its text in terminal IPython (where a bundle's
+    text/plain would be printed by display, and once more by any update)."""
+    if not _in_kernel():
+        out = _TerminalOutput(line, pid)
+        for record in records:
+            out.add(record)
+        return
     from IPython.display import display
 
-    display(mime_bundle([{"v": 1, "kind": "error", "message": message}]), raw=True)
+    display(mime_bundle(records, line, pid), raw=True)
 
 
 class FlightMagicsMixin:
@@ -121,6 +150,8 @@ class FlightMagicsMixin:
             self._run(line.strip(), cell)
         except FlightError as e:
             _error(e.message)
+        except Exception as e:  # a bug of ours: one line, the traceback in the log
+            _error(internal_error(e, f"%flight {line.strip()}").message)
 
     def _run(self, line: str, cell: str | None) -> None:
         words = line.split(maxsplit=1)
@@ -148,8 +179,10 @@ class FlightMagicsMixin:
             session = self.state.session()
         else:
             session = FlightSession(self.state.current or os.getpid())
-        live: _LiveOutput | LiveWidgetOutput
-        if command.streams and self.state.use_widgets():
+        live: _LiveOutput | _TerminalOutput | LiveWidgetOutput
+        if not _in_kernel():
+            live = _TerminalOutput(line, session.pid)
+        elif command.streams and self.state.use_widgets():
             from .widget import LiveWidgetOutput
 
             live = LiveWidgetOutput(line, session.pid, session.stream_ids)
@@ -172,9 +205,7 @@ class FlightMagicsMixin:
         self._show([{"v": 1, "kind": "message", "text": text}], line)
 
     def _show(self, records: list, line: str) -> None:
-        from IPython.display import display
-
-        display(mime_bundle(records, line, self.state.current), raw=True)
+        _display_records(records, line, self.state.current)
 
     def _attach(self, spec: str) -> None:
         if not spec:
