@@ -156,6 +156,10 @@ class AgentClient:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            try:  # wakes a read blocked in another thread (close alone would not)
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             try:
                 self.sock.close()
             except OSError:

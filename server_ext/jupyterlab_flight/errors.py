@@ -69,6 +69,12 @@ class UnsafeRuntime(FlightError):
     status = 403
 
 
+class TimedOut(FlightError):
+    """A one-shot command ran past --timeout (it was interrupted in the target)."""
+
+    status = 504
+
+
 class InternalError(FlightError):
     """A bug of ours (here or in the agent): reported as such, its traceback logged."""
 

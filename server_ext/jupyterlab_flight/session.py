@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from .attach import attach, find_agent, inspect_process
 from .client import AgentClient
 from .commands import ParsedCommand, parse_command
-from .errors import FlightError, TargetNotFound
+from .errors import FlightError, TargetNotFound, TimedOut
+
+TIMEOUT_GRACE_S = 2.0  # after --timeout, how long an interrupted one-shot command may take to end
 
 
 def stop_stream(pid: int, connection: int, request: int) -> bool:
@@ -119,7 +121,9 @@ class FlightSession:
         In the main thread, the first Ctrl-C (a kernel interrupt, in a notebook) asks the agent
         to interrupt the command and the results still arrive; a second one gives up on the
         command and drops the connection (the session's hooks go with it). ``timeout``
-        (--timeout) ends a stream with reason "timeout".
+        (--timeout) ends a stream with reason "timeout"; a one-shot command still running then is
+        interrupted in the target (TIMEOUT_GRACE_S later the connection is dropped) and the run
+        fails with a TimedOut error after what it returned.
         """
         interrupts: list = []
 
@@ -133,11 +137,23 @@ class FlightSession:
 
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
-        timer = None
+        timers: list = []
+        timed_out = threading.Event()
+
+        def on_timeout():
+            timed_out.set()
+            self.request_stop("timeout")
+            if not command.streams:  # a stream ends by itself, with reason "timeout"
+                self.cancel()
+                drop = threading.Timer(TIMEOUT_GRACE_S, self._drop_connection)
+                drop.daemon = True
+                timers.append(drop)
+                drop.start()
+
         if timeout is not None:
-            timer = threading.Timer(timeout, self._stop_for_timeout)
-            timer.daemon = True
-            timer.start()
+            timers.append(threading.Timer(timeout, on_timeout))
+            timers[0].daemon = True
+            timers[0].start()
         try:
             for record in self.execute(command):
                 on_record(record)
@@ -145,15 +161,21 @@ class FlightSession:
             interrupts.append(signal.SIGINT)
             if self._client is not None:
                 self._client.close()
+        except FlightError:
+            if not (timed_out.is_set() and not command.streams):
+                raise
         finally:
-            if timer is not None:
+            for timer in timers:
                 timer.cancel()
             if in_main:
                 signal.signal(signal.SIGINT, previous)
+        if timed_out.is_set() and not command.streams:
+            raise TimedOut(f"{command.name} did not finish within --timeout {timeout:g} s: it was interrupted")
         return bool(interrupts)
 
-    def _stop_for_timeout(self) -> None:
-        self.request_stop("timeout")
+    def _drop_connection(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
     def close(self) -> None:
         if self._client is not None:
