@@ -34,7 +34,7 @@ def _argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cmd", metavar="COMMAND", help="run one command and exit")
     parser.add_argument("--json", action="store_true", help="with --cmd: print one JSON record per line")
     parser.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="with --cmd: give up on a command after SECONDS"
+        "--timeout", type=float, metavar="SECONDS", help="with --cmd: end a stream after SECONDS (with its records), or interrupt a one-shot command and fail"
     )
     parser.add_argument("--version", action="version", version=f"jupyterlab-flight {__version__}")
     return parser

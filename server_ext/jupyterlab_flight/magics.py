@@ -15,12 +15,13 @@ traceback of ours.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from typing import TYPE_CHECKING
 
 from .attach import attach_self
-from .commands import COMMANDS, parse_command
+from .commands import COMMANDS, help_text, parse_command
 from .errors import FlightError, internal_error
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
 from .render.mime import LiveBundle, mime_bundle
@@ -282,6 +283,8 @@ def load_ipython_extension(ipython) -> None:
             """
             self.run_line(line, cell)
 
+    # %flight? shows the whole language, not two lines: the help text of the descriptors
+    FlightMagics.flight.__doc__ = f"{inspect.cleandoc(FlightMagics.flight.__doc__ or '')}\n\n{help_text()}\n"
     magics = FlightMagics(ipython)
     ipython.register_magics(magics)
     for name, command in COMMANDS.items():

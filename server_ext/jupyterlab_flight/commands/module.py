@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from .descriptor import Command, Option
 
 COMMAND = Command(
     "module",
     "which imported module(s) a source file is, to use with getglobal, watch, ...",
     (Option(("filepath",), "path of a Python source file"),),
-    lambda ns: {"filepath": ns.filepath},
+    # a relative path means the client's working directory, where the user typed it
+    lambda ns: {"filepath": os.path.abspath(ns.filepath)},
     examples=("module /srv/app/main.py",),
     record_kinds=("module", "error"),
 )
