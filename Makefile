@@ -67,8 +67,10 @@ demo: install
 	  echo "  $(BIN)/flight_profiler $$pid                      # interactive prompt: help, stack, getglobal ..."; \
 	  echo "  $(BIN)/flight_profiler $$pid --cmd 'getglobal __main__ CACHE'"; \
 	  echo "  $(BIN)/flight_profiler $$pid --cmd 'vmtool -a getInstances -c __main__ Order -n 3' --json"; \
-	  echo "In JupyterLab: open the URL printed below; binder/demo.ipynb attaches to the demo target."; echo ""; \
-	  cd binder && ../$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$${PORT:-8888} $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) demo.ipynb 2>&1 \
+	  token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))'); port=$${PORT:-8888}; \
+	  echo "In JupyterLab, the demo notebook (it attaches to the demo target):"; \
+	  echo "  http://127.0.0.1:$$port/lab/tree/demo.ipynb?token=$$token"; echo ""; \
+	  cd binder && ../$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$$port --ServerApp.port_retries=0 --IdentityProvider.token=$$token $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) 2>&1 \
 	    | grep --line-buffered -v "^\[W.*Could not determine jupyterlab build status"
 
 clean:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .widget import LiveWidgetOutput
 
 UPDATE_INTERVAL_S = 0.1
+RECORDS_VARIABLE = "_flight_records"
 
 
 class FlightState:
@@ -87,6 +88,10 @@ class _LiveOutput:
             self.handle.update(self.bundle.bundle(), raw=True)
             self._last = time.monotonic()
 
+    @property
+    def records(self) -> list:
+        return self.bundle.records
+
     def flush(self) -> None:
         """The command is over: the whole result."""
         if self.handle is None:
@@ -102,8 +107,10 @@ class _TerminalOutput:
 
     def __init__(self, line: str, pid: int | None):
         self.header = f"flight {pid}> {line}" if line else ""
+        self.records: list = []
 
     def add(self, record: dict) -> None:
+        self.records.append(record)
         if self.header:
             print(self.header)
             self.header = ""
@@ -193,8 +200,17 @@ class FlightMagicsMixin:
         if interrupted:
             live.add({"v": 1, "kind": "message", "text": "interrupted: the command was stopped in the target"})
         live.flush()
+        self._keep_records(live.records)
         if command.command.ends_session:
             self._forget(session.pid)
+
+    def _keep_records(self, records: list) -> None:
+        """The last command's records, as ``_flight_records`` in the notebook (as IPython keeps
+        ``_`` for the last value): a cell can use what a command returned, e.g. the index that
+        ``%tt -t`` recorded."""
+        shell = getattr(self, "shell", None)
+        if shell is not None:
+            shell.user_ns[RECORDS_VARIABLE] = list(records)
 
     def _set_widgets(self, mode: str, line: str) -> None:
         if mode:
