@@ -304,6 +304,92 @@ class EndRecord(TypedDict):
     reason: str  # "limit" | "stopped" | "timeout" | "detached"
 
 
+# -- perf: a sampling profile, read from outside the target (perf/) ---------------------------
+
+
+class ProfileNode(TypedDict, total=False):
+    """A call path of the profile: samples in it (total) and ending in it (self)."""
+
+    function: str
+    file: str | None
+    line: int | None
+    total: int
+    self: int
+    children: list[ProfileNode]
+    native: bool
+    base: int  # with --baseline: the baseline's samples on this path
+
+
+class ProfileThread(TypedDict, total=False):
+    thread_id: int
+    name: str | None
+    samples: int
+    root: ProfileNode
+    pid: int  # with --subprocesses: the process the thread belongs to
+
+
+class TopFunction(TypedDict, total=False):
+    function: str
+    file: str | None
+    line: int | None
+    self: int
+    total: int
+    self_pct: float
+    total_pct: float
+    native: bool
+
+
+class ProfileFlags(TypedDict):
+    native: bool
+    idle: bool
+    gil: bool
+    threads: bool
+    subprocesses: bool
+    nonblocking: bool
+
+
+class Pruned(TypedDict):
+    nodes: int
+    samples: int
+
+
+class ProfileBaseline(TypedDict):
+    source: str
+    samples: int
+
+
+class ProfileFile(TypedDict, total=False):
+    path: str
+    format: str  # "svg" | "speedscope" | "collapsed"
+    bytes: int
+
+
+class _ProfileRequired(TypedDict):
+    v: int
+    kind: Literal["profile"]
+    pid: int
+    samples: int
+    rate: int
+    root: ProfileNode
+
+
+class ProfileRecord(_ProfileRequired, total=False):
+    engine: str
+    engine_version: str
+    live: bool  # a snapshot while sampling: the next profile record supersedes it
+    errors: int
+    achieved_rate: float
+    duration_s: float
+    lost_s: float
+    behind: int  # py-spy's "behind in sampling" warnings
+    flags: ProfileFlags
+    threads: list[ProfileThread]
+    top: list[TopFunction]
+    pruned: Pruned
+    baseline: ProfileBaseline | None
+    file: ProfileFile | None
+
+
 # -- client-side records: the notebook's and the sidebar's lists -------------------------------
 
 
@@ -356,6 +442,7 @@ Record = Union[
     TtListRecord,
     TtDetailRecord,
     EndRecord,
+    ProfileRecord,
     ProcessesRecord,
     SessionsRecord,
 ]
@@ -376,6 +463,7 @@ RECORD_TYPES: dict[str, type] = {
     "tt_list": TtListRecord,
     "tt_detail": TtDetailRecord,
     "end": EndRecord,
+    "profile": ProfileRecord,
     "processes": ProcessesRecord,
     "sessions": SessionsRecord,
 }

@@ -9,6 +9,8 @@
 What goes into a notebook is bounded (MAX_NOTEBOOK_BYTES); when records are cut the bundle says
 so in all three forms. A running stream's output is a ``LiveBundle``: each record is rendered
 once, and an update shows the last LIVE_WINDOW records, so its cost does not grow with the stream.
+A record with ``"live": true`` (a profile while it samples) is a snapshot: the next record of the
+same kind supersedes it, in a live output and in the saved bundle.
 """
 
 from __future__ import annotations
@@ -99,8 +101,22 @@ def _bundle(pieces: Sequence[_Piece], command: str, pid: int | None, cut: bool) 
     }
 
 
+def newest(records: Iterable[AnyRecord]) -> list[AnyRecord]:
+    """The records less the live snapshots that a later record of the same kind supersedes."""
+    kept: list[AnyRecord] = []
+    later: set[str] = set()
+    for record in reversed(list(records)):
+        kind = str(record.get("kind"))
+        if record.get("live") is True and kind in later:
+            continue
+        later.add(kind)
+        kept.append(record)
+    kept.reverse()
+    return kept
+
+
 def mime_bundle(records: Iterable[AnyRecord], command: str = "", pid: int | None = None) -> dict[str, Any]:
-    kept, cut = _bounded(_Piece(r) for r in records)
+    kept, cut = _bounded(_Piece(r) for r in newest(records))
     return _bundle(kept, command, pid, cut)
 
 
@@ -116,12 +132,23 @@ class LiveBundle:
         self.command, self.pid, self.window = command, pid, window
         self._pieces: list[_Piece] = []
         self._counts: Counter[str] = Counter()
+        self._live: dict[str, _Piece] = {}  # kind -> its live snapshot, which the next record of the kind replaces
 
     def add(self, record: AnyRecord) -> None:
+        kind = str(record.get("kind"))
+        old = self._live.pop(kind, None)
+        if old is not None:
+            for i in range(len(self._pieces) - 1, -1, -1):
+                if self._pieces[i] is old:
+                    del self._pieces[i]
+                    self._counts[kind] -= 1
+                    break
         piece = _Piece(record)
         piece.text, piece.html  # noqa: B018  (render now, once, while the record is fresh)
         self._pieces.append(piece)
-        self._counts[str(record.get("kind"))] += 1
+        self._counts[kind] += 1
+        if record.get("live") is True:
+            self._live[kind] = piece
 
     def __len__(self) -> int:
         return len(self._pieces)
