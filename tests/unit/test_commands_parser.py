@@ -83,7 +83,7 @@ def test_a_cell_body_supplies_the_code_of_console_only():
     "line, message",
     [
         ("", "empty command"),
-        ("perf", "unknown command 'perf'; commands: console, detach"),
+        ("flamegraph", "unknown command 'flamegraph'; commands: console, detach"),
         ("watch m", "watch: expected 'module [class] method', got m"),
         ("watch m f -n 0", "-n must be at least 1; got 0"),
         ("watch m f -x 9", "-x must be between 1 and 6, or -1; got 9"),

@@ -86,8 +86,15 @@ def test_each_record_is_rendered_once(monkeypatch):
         calls["html"] += 1
         return html(record)
 
+    cells = mime.ROWS.cells
+
+    def counted_cells(record):  # a watch record's HTML is a row of the stream's table
+        calls["html"] += 1
+        return cells(record)
+
     monkeypatch.setattr(mime, "render_text", counted_text)
     monkeypatch.setattr(mime, "record_html", counted_html)
+    monkeypatch.setattr(mime.ROWS, "cells", counted_cells)
     live = LiveBundle("watch x", 1, window=20)
     records = watch_stream(500)
     for r in records:

@@ -22,6 +22,24 @@ def pre(text: str, style: str = "") -> str:
     return f'<pre style="{PRE};{style}">{escape(text)}</pre>'
 
 
+CELL = "text-align:left;vertical-align:top;padding:2px 8px;font-family:monospace"
+
+
+def cell(value: Any) -> str:
+    """One table cell: a string, or ``(text, "pre")`` for text that keeps its line breaks."""
+    if isinstance(value, tuple) and len(value) == 2 and value[1] == "pre":
+        return f'<td style="{CELL};white-space:pre-wrap">{escape(str(value[0]))}</td>'
+    return f'<td style="{CELL}">{escape(str(value))}</td>'
+
+
+def table_open(headers: Sequence[Any]) -> str:
+    th = "".join(f'<th style="text-align:left;padding:2px 8px">{escape(str(h))}</th>' for h in headers)
+    return f'<table style="border-collapse:collapse;font-size:12px"><thead><tr>{th}</tr></thead><tbody>'
+
+
+TABLE_CLOSE = "</tbody></table>"
+
+
 def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
     th = "".join(f'<th style="text-align:left;padding:2px 8px">{escape(str(h))}</th>' for h in headers)
     body = "".join(

@@ -6,8 +6,10 @@
   light and dark backgrounds) for nbconvert, nbviewer, VS Code, GitHub;
 - ``text/plain``: the terminal text, for plain IPython.
 
-What goes into a notebook is bounded (MAX_NOTEBOOK_BYTES); when records are cut the bundle says
-so in all three forms. A running stream's output is a ``LiveBundle``: each record is rendered
+What goes into a notebook is bounded: at most KEEP_PER_KIND records of a kind (the last ones; a
+note before them counts the others and summarises all: count, errors, cost percentiles), and
+MAX_NOTEBOOK_BYTES in all; when records are left out the bundle says so in all three forms. A
+stream's calls (kinds with a row renderer: watch, tt_record, monitor) are one HTML table. A running stream's output is a ``LiveBundle``: each record is rendered
 once, and an update shows the last LIVE_WINDOW records, so its cost does not grow with the stream.
 A record with ``"live": true`` (a profile while it samples) is a snapshot: the next record of the
 same kind supersedes it, in a live output and in the saved bundle.
@@ -21,13 +23,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..records import AnyRecord
-from .markup import MUTED, escape
-from .registry import HTML
+from .markup import MUTED, TABLE_CLOSE, cell, escape, table_open
+from .registry import HTML, ROWS
 from .text import render_text
 
 MIME_TYPE = "application/vnd.jupyterlab-flight.v1+json"
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
 LIVE_WINDOW = 200
+KEEP_PER_KIND = 500  # records of one kind a saved result keeps (a long watch makes thousands)
 
 
 def record_html(record: AnyRecord) -> str:
@@ -37,10 +40,11 @@ def record_html(record: AnyRecord) -> str:
 class _Piece:
     """One record with its JSON size, and its text and HTML once someone asked for them."""
 
-    __slots__ = ("record", "size", "_text", "_html")
+    __slots__ = ("record", "kind", "size", "_text", "_html")
 
     def __init__(self, record: AnyRecord):
         self.record = record
+        self.kind = str(record.get("kind"))
         self.size = len(json.dumps(record, ensure_ascii=False, default=repr))
         self._text: str | None = None
         self._html: str | None = None
@@ -53,9 +57,77 @@ class _Piece:
 
     @property
     def html(self) -> str:
+        """The record's HTML: a table row (``<tr>``) for kinds shown as rows of one table."""
         if self._html is None:
-            self._html = record_html(self.record)
+            if self.kind in ROWS:
+                self._html = "<tr>" + "".join(cell(c) for c in ROWS.cells(self.record)) + "</tr>"
+            else:
+                self._html = record_html(self.record)
         return self._html
+
+
+def _html_body(pieces: Sequence[_Piece]) -> str:
+    """Each record's HTML; consecutive rows of one kind inside one table."""
+    parts: list[str] = []
+    open_kind: str | None = None
+    for piece in pieces:
+        if open_kind is not None and piece.kind != open_kind:
+            parts.append(TABLE_CLOSE)
+            open_kind = None
+        if piece.kind in ROWS and open_kind is None:
+            parts.append(table_open(ROWS.headers(piece.kind)))
+            open_kind = piece.kind
+        parts.append(piece.html)
+    if open_kind is not None:
+        parts.append(TABLE_CLOSE)
+    return "".join(parts)
+
+
+def _percentile(values: list[float], p: float) -> float:
+    return values[min(len(values) - 1, int(p * len(values)))]
+
+
+def _summary(kind: str, pieces: Sequence[_Piece], kept: int) -> _Piece:
+    """What the records of a kind that a notebook keeps only in part add up to, all of them."""
+    count = len(pieces)
+    errors = sum(1 for p in pieces if p.record.get("exception"))
+    costs = sorted(c for c in (p.record.get("cost_ms") for p in pieces) if isinstance(c, (int, float)))
+    summary: dict[str, Any] = {"kind": kind, "count": count, "kept": kept, "errors": errors}
+    text = (
+        f"{count:,} {kind} records: the last {kept:,} are kept in the notebook, "
+        f"the first {count - kept:,} are not. All {count:,}: {errors:,} raised"
+    )
+    if costs:
+        summary["cost_ms"] = {
+            p: round(_percentile(costs, q), 6) for p, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))
+        }
+        summary["cost_ms"]["max"] = round(costs[-1], 6)
+        figures = summary["cost_ms"]
+        text += (
+            f"; cost p50 {figures['p50']:.3f} ms, p90 {figures['p90']:.3f} ms, p99 {figures['p99']:.3f} ms, "
+            f"max {figures['max']:.3f} ms"
+        )
+    return _Piece({"v": 1, "kind": "message", "text": text, "summary": summary})
+
+
+def _windowed(pieces: Sequence[_Piece], keep: int = KEEP_PER_KIND) -> list[_Piece]:
+    """At most ``keep`` records of each kind, the last ones, after a note that sums up them all."""
+    by_kind: dict[str, list[_Piece]] = {}
+    for piece in pieces:
+        by_kind.setdefault(piece.kind, []).append(piece)
+    over = {kind: group for kind, group in by_kind.items() if len(group) > keep}
+    if not over:
+        return list(pieces)
+    dropped = {id(p) for group in over.values() for p in group[:-keep]}
+    first_kept = {id(group[-keep]): kind for kind, group in over.items()}
+    out: list[_Piece] = []
+    for piece in pieces:
+        kind = first_kept.get(id(piece))
+        if kind is not None:
+            out.append(_summary(kind, over[kind], keep))
+        if id(piece) not in dropped:
+            out.append(piece)
+    return out
 
 
 def _note(text: str) -> _Piece:
@@ -93,7 +165,7 @@ def _bundle(pieces: Sequence[_Piece], command: str, pid: int | None, cut: bool) 
     payload = {"v": 1, "command": command, "pid": pid, "records": [p.record for p in pieces], "cut": cut}
     header = f"flight {pid}> {command}" if command else ""
     head_html = f'<div style="{MUTED};font-family:monospace;font-size:11px">{escape(header)}</div>' if header else ""
-    body = "".join(p.html for p in pieces)
+    body = _html_body(pieces)
     return {
         MIME_TYPE: payload,
         "text/html": f'<div class="jupyterlab-flight-result">{head_html}{body}</div>',
@@ -116,7 +188,7 @@ def newest(records: Iterable[AnyRecord]) -> list[AnyRecord]:
 
 
 def mime_bundle(records: Iterable[AnyRecord], command: str = "", pid: int | None = None) -> dict[str, Any]:
-    kept, cut = _bounded(_Piece(r) for r in newest(records))
+    kept, cut = _bounded(_windowed([_Piece(r) for r in newest(records)]))
     return _bundle(kept, command, pid, cut)
 
 
@@ -166,11 +238,12 @@ class LiveBundle:
                 0,
                 _note(
                     f"... {hidden:,} earlier records are not shown while the stream runs "
-                    f"({len(self._pieces):,} so far: {so_far}); the result keeps them when it ends"
+                    f"({len(self._pieces):,} so far: {so_far}); the result keeps the last {KEEP_PER_KIND:,} "
+                    f"of each kind, with a summary of all"
                 ),
             )
         return _bundle(shown, self.command, self.pid, cut)
 
     def final(self) -> dict[str, Any]:
-        kept, cut = _bounded(self._pieces)
+        kept, cut = _bounded(_windowed(self._pieces))
         return _bundle(kept, self.command, self.pid, cut)

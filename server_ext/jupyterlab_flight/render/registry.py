@@ -7,6 +7,7 @@ something. Registering a kind twice is a mistake and raises at import.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Callable, TypeVar
 
 from ..records import AnyRecord
@@ -15,6 +16,9 @@ from .markup import pre
 # A renderer takes the record of its kind (typed in its own signature) and returns text or HTML.
 Renderer = Callable[[Any], str]
 R = TypeVar("R", bound=Renderer)
+# A row renderer takes a record and returns its table cells.
+RowRenderer = Callable[[Any], Sequence[Any]]
+RR = TypeVar("RR", bound=RowRenderer)
 
 
 class Registry:
@@ -62,3 +66,33 @@ def _html_fallback(record: AnyRecord) -> str:
 
 
 HTML = Registry("html", _html_fallback)
+
+
+class RowRegistry:
+    """Kinds whose consecutive records the notebook's HTML shows as rows of one table (a stream's
+    calls): ``@ROWS.renderer("watch", headers)`` registers a function record -> cells, where a
+    cell is a string, or ``(text, "pre")`` for text that keeps its line breaks."""
+
+    def __init__(self):
+        self._rows: dict[str, tuple[Sequence[str], RowRenderer]] = {}
+
+    def renderer(self, kind: str, headers: Sequence[str]) -> Callable[[RR], RR]:
+        def register(fn: RR) -> RR:
+            if kind in self._rows:
+                raise ValueError(f"rows: a renderer for {kind!r} is already registered")
+            self._rows[kind] = (headers, fn)
+            return fn
+
+        return register
+
+    def headers(self, kind: str) -> Sequence[str]:
+        return self._rows[kind][0]
+
+    def cells(self, record: AnyRecord) -> Sequence[Any]:
+        return self._rows[str(record.get("kind"))][1](record)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._rows
+
+
+ROWS = RowRegistry()

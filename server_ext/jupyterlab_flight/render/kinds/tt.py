@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ...records import TtDetailRecord, TtListRecord, TtRecord, TtRow
 from ..markup import pre
 from ..plain import clock, table
-from ..registry import HTML, TEXT
+from ..registry import HTML, ROWS, TEXT
 from ..value_text import value_text
 
 _HEADERS = ["INDEX", "TIME", "COST(ms)", "RETURNED", "RAISED", "THREAD", "METHOD"]
@@ -27,6 +27,19 @@ def _rows(rows: Sequence[TtRow | TtRecord]) -> str:
         for r in rows
     ]
     return table(_HEADERS, cells)
+
+
+@ROWS.renderer("tt_record", _HEADERS)
+def tt_record_row(record: TtRecord) -> list:
+    return [
+        record["index"],
+        clock(record["time"]),
+        f"{record['cost_ms']:.3f}",
+        "yes" if record["is_return"] else "no",
+        "yes" if record["is_exception"] else "no",
+        record.get("thread_name") or "",
+        record["method"],
+    ]
 
 
 @TEXT.renderer("tt_record")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...records import WatchRecord
 from ..markup import pre
 from ..plain import clock
-from ..registry import HTML, TEXT
+from ..registry import HTML, ROWS, TEXT
 from ..value_text import value_text
 
 
@@ -36,3 +36,17 @@ def watch_text(record: WatchRecord) -> str:
 @HTML.renderer("watch")
 def watch_html(record: WatchRecord) -> str:
     return pre(watch_text(record))
+
+
+@ROWS.renderer("watch", ["#", "TIME", "METHOD", "COST(ms)", "THREAD", "RESULT"])
+def watch_row(record: WatchRecord) -> list:
+    # the result cell: the exception, or the values asked for, as the text shows them
+    detail = watch_text(record).split("\n", 1)
+    return [
+        record.get("index"),
+        clock(record["time"]),
+        record["method"],
+        f"{record['cost_ms']:.3f}",
+        record.get("thread_name") or record.get("thread_id") or "",
+        (detail[1] if len(detail) > 1 else "", "pre"),
+    ]
