@@ -235,13 +235,25 @@ def test_stop_and_timeout_keep_every_sample(script, tmp_path):
         assert "Traceback" not in target.stop()
 
 
-def test_closing_the_stream_leaves_nothing_running(script, tmp_path):
+def test_closing_the_stream_leaves_nothing_running_and_an_agent_is_left_out(script, tmp_path):
     target = start("3.13", script, tmp_path)
     try:
         stream = FlightSession(target.pid).run_line("perf")
         assert next(stream)["kind"] == "message"
         assert pyspy_processes(target.pid)
         stream.close()  # a front door that gives up (GeneratorExit)
+        assert_nothing_left(target.pid)
+
+        # attached (perf alone profiles the session's pid): the agent's own threads are left out
+        session = FlightSession.open(target.pid)
+        try:
+            records = list(session.run_line("perf -d 1 --idle"))
+            final = [r for r in records if r["kind"] == "profile"][-1]
+            assert final["agent_samples"] > 0
+            files = [row["file"] or "" for row in final["top"]]
+            assert not any("flight_agent" in f for f in files), files
+        finally:
+            list(session.detach())
         assert_nothing_left(target.pid)
     finally:
         target.stop()

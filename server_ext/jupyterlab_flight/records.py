@@ -382,6 +382,7 @@ class ProfileRecord(_ProfileRequired, total=False):
     duration_s: float
     lost_s: float
     behind: int  # py-spy's "behind in sampling" warnings
+    agent_samples: int  # samples of our agent's own threads, left out
     flags: ProfileFlags
     threads: list[ProfileThread]
     top: list[TopFunction]

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from jupyterlab_flight.perf.frames import NATIVE, OTHER, PROCESS, PYTHON, THREAD, Frame, parse_frame, parse_line
+from jupyterlab_flight.perf.frames import (
+    NATIVE,
+    OTHER,
+    PROCESS,
+    PYTHON,
+    THREAD,
+    Frame,
+    complete,
+    parse_frame,
+    parse_line,
+    split_stack,
+)
 
 
 @pytest.mark.parametrize(
@@ -63,8 +74,31 @@ def test_parse_line():
     assert parse_line("one (/t.py:1) 4") == (["one (/t.py:1)"], 4)
 
 
+def test_split_process_frames():
+    assert split_stack('process 1:"a";process 2:"b;c";thread (3);f (/a.py:1)') == [
+        'process 1:"a"',
+        'process 2:"b;c"',
+        "thread (3)",
+        "f (/a.py:1)",
+    ]
+    assert not complete('process 1:"python -c x') and complete('process 1:"python -c x\ny";thread (2);f (/a.py:1) 1')
+
+
 def test_a_process_command_line_may_hold_semicolons():
     line = 'process 9:"sh -c a;b";thread (10): MainThread;f (/t.py:1) 3'
     texts, count = parse_line(line)
     assert texts == ['process 9:"sh -c a;b"', "thread (10): MainThread", "f (/t.py:1)"] and count == 3
     assert parse_frame(texts[0]) == Frame(PROCESS, "process", "sh -c a;b", 9)
+
+
+def test_a_command_line_with_newlines_spans_lines():
+    from jupyterlab_flight.perf.aggregate import Aggregate
+
+    agg = Aggregate()
+    agg.add_collapsed(
+        'process 9:"python -c import time\ndef kid():\n    kid()";thread (10): MainThread;kid (<string>:2) 5\n'
+    )
+    assert agg.samples == 5 and agg.processes == {9: "python -c import time def kid():     kid()"}
+    (thread,) = agg.threads.values()
+    assert (thread.pid, thread.thread_id, thread.name) == (9, 10, "MainThread")
+    assert [agg.frames[f].function for f in thread.root.children] == ["kid"]

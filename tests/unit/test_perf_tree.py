@@ -183,3 +183,19 @@ def test_a_baseline_that_is_not_one(tmp_path):
         read_baseline(str(bad))
     with pytest.raises(FlightError, match="cannot read it"):
         read_baseline(str(tmp_path / "missing.txt"))
+
+
+def test_the_agents_own_threads_are_left_out():
+    text = (
+        f"{MAIN};<module> (/srv/app.py:1);work (/srv/app.py:2) 10\n"
+        "thread (12);Transport._accept_loop (/opt/x/flight_agent/transport.py:75) 7\n"
+        "thread (13);0x7f00 (/lib/libc.so.6);Transport._serve (/opt/x/flight_agent/transport.py:109);read_frame (/opt/x/flight_agent/protocol.py:37) 5\n"
+        f"{MAIN};<module> (/srv/app.py:1);wrapper (/opt/x/flight_agent/hooks/probe.py:9);work (/srv/app.py:2) 3\n"
+    )
+    agg = agg_of(text, hide_under="/opt/x/flight_agent")
+    assert agg.samples == 13 and agg.hidden == 12 and set(agg.threads) == {(None, 10)}
+    # a hook of the agent inside the program's own thread is the program's cost: it stays
+    assert any(
+        agg.frames[f].function == "wrapper"
+        for f in agg.threads[(None, 10)].root.children[agg.frame_id("<module> (/srv/app.py:1)")].children
+    )

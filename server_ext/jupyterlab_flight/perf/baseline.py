@@ -26,10 +26,9 @@ class Baseline:
         self.source = source
         self.agg = agg
         self.samples = agg.samples
-        self.merged = Node()
+        self.merged = agg.merged
         self.by_thread: dict[str, Node] = {}
         for thread in agg.threads.values():
-            graft(self.merged, thread.root)
             if thread.name is not None or thread.thread_id:
                 graft(self.by_thread.setdefault(thread_name(thread), Node()), thread.root)
         self.has_threads = bool(self.by_thread)

@@ -23,7 +23,8 @@ from typing import NamedTuple
 _PYTHON = re.compile(r"(?P<name>[^\s]+) \((?P<file>.*):(?P<line>\d+)\)")
 _NATIVE = re.compile(r"(?P<name>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)")
 _THREAD = re.compile(r"thread \((?P<id>0x[0-9a-fA-F]+|\d+)\)(?:: (?P<name>.*))?")
-_PROCESS = re.compile(r'process (?P<pid>\d+):"(?P<cmdline>.*)"')
+_PROCESS = re.compile(r'process (?P<pid>\d+):"(?P<cmdline>.*)"', re.S)
+_OPENING = re.compile(r'(?:^|;)process \d+:"')
 
 # A native frame that py-spy could place in its source (debug info) reads like a Python frame.
 _NATIVE_SOURCE = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".rs", ".S", ".pyx")
@@ -87,16 +88,25 @@ def parse_frame(text: str) -> Frame:
 
 
 def split_stack(stack: str) -> list[str]:
-    """A collapsed stack's frames. A process frame's command line may hold ``;``: it ends at
-    the ``";`` before the next frame (a thread frame, with -t)."""
-    if stack.startswith("process "):
-        end = stack.find('";thread (')
+    """A collapsed stack's frames. With -s a stack starts with the process frames of its
+    process and its parents (outermost first); a command line may hold ``;``: a process frame
+    ends at the ``";`` before the next process or thread frame."""
+    frames: list[str] = []
+    rest = stack
+    while rest.startswith("process "):
+        ends = [i for i in (rest.find('";process '), rest.find('";thread (')) if i >= 0]
+        end = min(ends) if ends else rest.find('";')
         if end < 0:
-            end = stack.find('";')
-        if end >= 0:
-            return [stack[: end + 1], *stack[end + 2 :].split(";")]
-        return [stack]
-    return stack.split(";")
+            return [*frames, rest]
+        frames.append(rest[: end + 1])
+        rest = rest[end + 2 :]
+    return [*frames, *rest.split(";")] if rest else frames
+
+
+def complete(text: str) -> bool:
+    """Whether collapsed-stack text holds no open process frame (a command line with newlines
+    spans lines)."""
+    return len(_OPENING.findall(text)) <= text.count('";')
 
 
 def parse_line(line: str) -> tuple[list[str], int] | None:

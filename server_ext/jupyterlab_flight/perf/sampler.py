@@ -36,6 +36,9 @@ from ..errors import FlightError, PermissionDenied, TargetNotFound, UnsupportedT
 
 FIRST_CHUNK_S = 0.5  # the first picture within a second
 CHUNK_S = 1.0
+# In blocking mode every chunk costs py-spy's start unsampled: after the first pictures,
+# chunks of 2 s halve that loss (the picture still changes every two seconds).
+BLOCKING_CHUNK_S, BLOCKING_AFTER_S = 2.0, 5.0
 POLL_S = 0.05  # how often a stop is looked for while a chunk runs
 STARTUP_GUESS_S = 0.15  # py-spy's start (finding the interpreter) before it samples; measured per chunk
 MIN_CHUNK_S = 0.2  # no new chunk for less than this before -d ends
@@ -373,6 +376,11 @@ class Sampler:
             return chunk
         return None
 
+    def _length(self) -> float:
+        if not self.options.nonblocking and self.sampled_s >= BLOCKING_AFTER_S:
+            return max(self.chunk_s, BLOCKING_CHUNK_S)
+        return self.chunk_s
+
     def chunks(self, should_stop: Callable[[], str | None], duration_s: float | None) -> Iterator[ChunkResult]:
         """Each chunk's samples as it ends, until a stop (``should_stop()`` says why), -d, or the
         target's exit. The last one has ``last`` set.
@@ -427,7 +435,7 @@ class Sampler:
                 result = self._finish(current)
                 self._await_sampling(nxt, should_stop)  # it samples: counts the gap (none)
                 yield result
-                current, length = nxt, self.chunk_s
+                current, length = nxt, self._length()
                 continue
             if reason == "turn":
                 # the next one starts once this one has let go of the target: started while it
@@ -435,7 +443,7 @@ class Sampler:
                 result = self._finish(current)
                 nxt = self._launch()
                 yield result
-                current, length = self._follow(nxt, should_stop), self.chunk_s
+                current, length = self._follow(nxt, should_stop), self._length()
                 continue
             if reason == "ended":  # py-spy ended by itself: the target exited, or its own -d bound
                 result = self._finish(current)
@@ -447,7 +455,7 @@ class Sampler:
                     yield result
                     return
                 yield result
-                current, length = self._follow(nxt, should_stop), self.chunk_s
+                current, length = self._follow(nxt, should_stop), self._length()
                 continue
             # a stop, -d, or the target's exit seen by the next chunk: keep every sample
             self.end_reason = reason

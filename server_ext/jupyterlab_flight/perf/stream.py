@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypedDict
 
+from ..attach.inject import agent_package_dir
 from ..attach.process import inspect_process
 from ..errors import FlightError
 from .aggregate import Aggregate
@@ -93,10 +94,20 @@ class Capture:
         }
         if self.behind:
             record["behind"] = self.behind
+        if agg.hidden:
+            record["agent_samples"] = agg.hidden
         return record
 
     def title(self, agg: Aggregate, sampler: Sampler) -> str:
         return f"pid {self.pid}: {agg.samples:,} samples in {sampler.sampled_s:.1f} s (py-spy {self.engine_version})"
+
+
+def _agent_dir() -> str | None:
+    """Where our agent's code lives: its threads in an attached target are left out."""
+    try:
+        return agent_package_dir()
+    except FlightError:
+        return None
 
 
 def _first_message(pid: int, request: PerfRequest, version: str, flags: dict, threads: int, auto: bool) -> str:
@@ -129,7 +140,7 @@ def profile_stream(request: PerfRequest, pid: int, stop_reason: Callable[[], str
     workdir = tempfile.mkdtemp(prefix="flight-perf-")
     sampler = Sampler(engine, version, options, target.version, workdir)
     capture = Capture(pid, request, version, flags, baseline)
-    agg = Aggregate()
+    agg = Aggregate(hide_under=_agent_dir())
     error: FlightError | None = None
     try:
         if not sampler.start(stop_reason):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .aggregate import Aggregate, Node, ThreadTree
 from .frames import NATIVE, PROCESS, THREAD, Frame
@@ -36,7 +36,7 @@ def frame_node(frame: Frame | None, total: int, self_samples: int, name: str = "
     return node
 
 
-def _sorted(children: dict[int, Node]) -> list[tuple[int, Node]]:
+def _sorted(children: Mapping[int, Node]) -> list[tuple[int, Node]]:
     return sorted(children.items(), key=lambda item: -item[1].total)
 
 
@@ -84,30 +84,38 @@ def graft(dst: Node, src: Node) -> None:
     while work:
         d, s = work.pop()
         for fid, child in s.children.items():
-            target = d.children.get(fid)
-            if target is None:
-                target = d.children[fid] = Node()
+            target = d.child(fid)
             target.total += child.total
             target.self += child.self
             if child.children:
                 work.append((target, child))
 
 
+def _level(agg: Aggregate, parent: Node, frame: Frame, tree: Node) -> Node:
+    """A thread or process level above ``tree``'s callees (shared, not copied: trees are read)."""
+    node = parent.child(agg.marker_id(frame))
+    node.total += tree.total
+    return node
+
+
 def merged_trie(agg: Aggregate, thread_levels: bool, process_levels: bool) -> Node:
     """Every thread in one trie; --threads puts a level per thread under its root and
-    --subprocesses one per process above those."""
+    --subprocesses one per process above those. Without levels: the one the aggregate keeps."""
+    if not thread_levels and not process_levels:
+        return agg.merged
     root = Node()
     for thread in agg.threads.values():
+        root.total += thread.root.total
         dst = root
-        path: list[int] = []
         if process_levels and thread.pid is not None:
-            path.append(agg.marker_id(Frame(PROCESS, "process", agg.processes.get(thread.pid, ""), thread.pid)))
+            cmdline = agg.processes.get(thread.pid, "")
+            dst = _level(agg, dst, Frame(PROCESS, "process", cmdline, thread.pid), thread.root)
         if thread_levels:
-            path.append(agg.marker_id(Frame(THREAD, "thread", thread.name, thread.thread_id)))
-        for fid in path:
-            dst.total += thread.root.total
-            dst = dst.children.setdefault(fid, Node())
-        graft(dst, thread.root)
+            level = _level(agg, dst, Frame(THREAD, "thread", thread.name, thread.thread_id), thread.root)
+            level.self, level.children = thread.root.self, thread.root.children
+        else:
+            dst.total -= thread.root.total  # graft adds it again
+            graft(dst, thread.root)
     return root
 
 
@@ -136,7 +144,7 @@ def record_trees(agg: Aggregate, thread_levels: bool, process_levels: bool, budg
     merged = merged_trie(agg, thread_levels, process_levels)
     threads = sorted(agg.threads.values(), key=lambda t: (-t.root.total, t.thread_id))
     _, min_total = _threshold([merged, *(t.root for t in threads)], budget)
-    skipped = [0, 0]
+    skipped, skipped_in_threads = [0, 0], [0, 0]
     root = to_node(agg, merged, "all", min_total, skipped)
     entries = []
     for thread in threads:
@@ -144,13 +152,14 @@ def record_trees(agg: Aggregate, thread_levels: bool, process_levels: bool, budg
             "thread_id": thread.thread_id,
             "name": thread.name,
             "samples": thread.root.total,
-            "root": to_node(agg, thread.root, thread_name(thread), min_total, skipped),
+            "root": to_node(agg, thread.root, thread_name(thread), min_total, skipped_in_threads),
         }
         if thread.pid is not None:
             entry["pid"] = thread.pid
         entries.append(entry)
     pruned = prune([root, *(e["root"] for e in entries)], budget)  # ties at the threshold
-    pruned["nodes"] += skipped[0] + agg.paths_beyond_cap
+    # nodes: of every tree; samples: of the merged tree (the threads' are the same samples again)
+    pruned["nodes"] += skipped[0] + skipped_in_threads[0] + agg.paths_beyond_cap
     pruned["samples"] += skipped[1] + agg.beyond_cap
     return root, entries, pruned
 
@@ -164,20 +173,20 @@ def top_functions(agg: Aggregate, limit: int = TOP) -> list[dict]:
     stack, each sample once (a recursive call inside itself adds nothing)."""
     self_counts: Counter[int] = Counter()
     totals: Counter[int] = Counter()
-    for thread in agg.threads.values():
-        active: Counter[int] = Counter()
-        work: list[tuple[int, Node, bool]] = [(fid, child, False) for fid, child in thread.root.children.items()]
-        while work:
-            fid, node, leaving = work.pop()
-            if leaving:
-                active[fid] -= 1
-                continue
-            if not active[fid]:
-                totals[fid] += node.total
-            active[fid] += 1
-            self_counts[fid] += node.self
-            work.append((fid, node, True))
-            work.extend((f, c, False) for f, c in node.children.items())
+    active: Counter[int] = Counter()
+    # the merged trie holds every sample once, on the same paths as the threads' trees
+    work: list[tuple[int, Node, bool]] = [(fid, child, False) for fid, child in agg.merged.children.items()]
+    while work:
+        fid, node, leaving = work.pop()
+        if leaving:
+            active[fid] -= 1
+            continue
+        if not active[fid]:
+            totals[fid] += node.total
+        active[fid] += 1
+        self_counts[fid] += node.self
+        work.append((fid, node, True))
+        work.extend((f, c, False) for f, c in node.children.items())
     # frame texts that name the same function (it cannot happen with py-spy's own text, but a
     # baseline file may spell a frame two ways) merge by (function, file, line)
     merged: dict[tuple, list] = {}
@@ -217,7 +226,8 @@ def count_nodes(roots: Iterable[dict]) -> int:
 
 def prune(roots: list[dict], budget: int) -> dict:
     """Keep the ``budget`` largest nodes of these trees (their roots always stay); returns the
-    record's ``pruned``: nodes left out, and the samples in them (still in their parents' totals)."""
+    record's ``pruned``: nodes left out, and the samples in those of the first tree (still in
+    their parents' totals)."""
     nodes: list[tuple[int, int, dict]] = []  # (total, depth, node) of every node below a root
     work = [(root, 0) for root in roots]
     while work:
@@ -231,15 +241,15 @@ def prune(roots: list[dict], budget: int) -> dict:
     nodes.sort(key=lambda item: (-item[0], item[1]))
     keep = {id(node) for _, _, node in nodes[:budget]}
     removed_samples = 0
-    work2 = list(roots)
+    work2 = [(root, i == 0) for i, root in enumerate(roots)]
     while work2:
-        node = work2.pop()
+        node, first = work2.pop()
         kept = []
         for child in node["children"]:
             if id(child) in keep:
                 kept.append(child)
-                work2.append(child)
-            else:
+                work2.append((child, first))
+            elif first:
                 removed_samples += child["total"]
         node["children"] = kept
     return {"nodes": len(nodes) - budget, "samples": removed_samples}

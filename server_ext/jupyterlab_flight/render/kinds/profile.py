@@ -72,6 +72,8 @@ def _notes(record: ProfileRecord) -> list[str]:
     pruned = record.get("pruned")
     if pruned and pruned.get("nodes"):
         notes.append(f"{pruned['nodes']:,} smallest call paths ({pruned.get('samples', 0):,} samples) not in the tree")
+    if record.get("agent_samples"):
+        notes.append(f"{record['agent_samples']:,} samples of jupyterlab-flight's agent threads left out")
     baseline = record.get("baseline")
     if baseline:
         notes.append(f"compared with {baseline['source']} ({baseline['samples']:,} samples)")
