@@ -243,6 +243,11 @@ def test_closing_the_stream_leaves_nothing_running_and_an_agent_is_left_out(scri
         assert pyspy_processes(target.pid)
         stream.close()  # a front door that gives up (GeneratorExit)
         assert_nothing_left(target.pid)
+        stream = FlightSession(target.pid).run_line("perf")
+        next(stream)
+        with pytest.raises(KeyboardInterrupt):
+            stream.throw(KeyboardInterrupt)  # a second Ctrl-C while it samples
+        assert_nothing_left(target.pid)
 
         # attached (perf alone profiles the session's pid): the agent's own threads are left out
         session = FlightSession.open(target.pid)

@@ -144,6 +144,7 @@ def profile_stream(request: PerfRequest, pid: int, stop_reason: Callable[[], str
     error: FlightError | None = None
     try:
         if not sampler.start(stop_reason):
+            yield {"v": 1, "kind": "message", "text": f"pid {pid}: stopped before py-spy took its first sample"}
             yield {"v": 1, "kind": "end", "reason": sampler.end_reason or "stopped"}
             return
         yield {"v": 1, "kind": "message", "text": _first_message(pid, request, version, flags, threads, auto)}
