@@ -183,7 +183,7 @@ def test_shares_threads_and_the_stream(version, script, tmp_path):
         assert records[0]["text"].startswith(f"sampling pid {target.pid} at 250 Hz with py-spy")
         profiles = [r for r in records if r["kind"] == "profile"]
         assert len(profiles) >= 2 and all(p["live"] for p in profiles[:-1]) and profiles[-1]["live"] is False
-        assert records[-1] == {"v": 1, "kind": "end", "reason": "duration"}
+        assert records[-1] == {"v": 1, "kind": "end", "reason": "duration", "hooks": False}
         assert 2.8 <= final["duration_s"] <= 3.6 and final["rate"] == 250 and final["engine"] == "py-spy"
         assert final["samples"] == sum(t["samples"] for t in final["threads"]) == final["root"]["total"]
         assert 0 < final["achieved_rate"] <= 320 and final["lost_s"] < 0.5 * final["duration_s"]
@@ -217,7 +217,7 @@ def test_stop_and_timeout_keep_every_sample(script, tmp_path):
         profiles = [r for r in records if r["kind"] == "profile"]
         first = kinds(records).index("profile")
         assert arrivals[first] < 1.5, arrivals  # the first picture within a second or so
-        assert records[-1] == {"v": 1, "kind": "end", "reason": "stopped"}
+        assert records[-1] == {"v": 1, "kind": "end", "reason": "stopped", "hooks": False}
         final = profiles[-1]
         assert final["live"] is False and 1.3 <= final["duration_s"] <= 2.3
         assert final["samples"] >= profiles[-2]["samples"] > 0  # what the last chunk took is kept

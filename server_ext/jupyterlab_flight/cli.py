@@ -34,7 +34,10 @@ def _argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cmd", metavar="COMMAND", help="run one command and exit")
     parser.add_argument("--json", action="store_true", help="with --cmd: print one JSON record per line")
     parser.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="with --cmd: end a stream after SECONDS (with its records), or interrupt a one-shot command and fail"
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --cmd: end a stream after SECONDS (with its records), or interrupt a one-shot command and fail",
     )
     parser.add_argument("--version", action="version", version=f"jupyterlab-flight {__version__}")
     return parser
@@ -171,7 +174,7 @@ def main(argv: list | None = None) -> int:
             return EXIT_USAGE
         # help, detach and reading from outside never start an agent in the target
         if command.where in (LOCAL, OUTSIDE):
-            return run_once(FlightSession(args.pid), args.cmd, out)
+            return run_once(FlightSession(args.pid), args.cmd, out, timeout=args.timeout)
     try:
         session = FlightSession.open(args.pid)
     except FlightError as e:

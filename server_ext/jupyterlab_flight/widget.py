@@ -53,6 +53,7 @@ class LiveWidgetOutput:
 
         self.line, self.pid = line, pid
         self.records: list = []
+        self._live_index: int | None = None  # the last record, while it is a live snapshot
         self.widget: FlightStreamWidget | None = None
         self._display = display
         self._stream_ids = stream_ids
@@ -62,7 +63,12 @@ class LiveWidgetOutput:
         self._reason = ""
 
     def add(self, record: dict) -> None:
-        self.records.append(record)
+        kind = record.get("kind")
+        if self._live_index is not None and self.records[self._live_index].get("kind") == kind:
+            self.records[self._live_index] = record  # a live snapshot (perf) is superseded, not kept
+        else:
+            self.records.append(record)
+        self._live_index = len(self.records) - 1 if record.get("live") is True else None
         self._pending.append(record)
         if record.get("kind") == "end":
             self._reason = str(record.get("reason", ""))

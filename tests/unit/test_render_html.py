@@ -20,7 +20,9 @@ FIXTURES = pathlib.Path(__file__).parent.parent / "fixtures" / "records"
 ALL = sorted(p.stem for p in FIXTURES.glob("*.json"))
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 ALLOWED_TAGS = {"div", "pre", "details", "summary", "b", "span", "table", "thead", "tbody", "tr", "th", "td"}
+ALLOWED_TAGS |= {"svg", "g", "rect", "text", "title"}  # profile: an inline SVG flame graph, no scripts
 ALLOWED_ATTRS = {"style", "open", "class"}
+ALLOWED_ATTRS |= {"xmlns", "viewbox", "width", "height", "x", "y", "fill"}  # the SVG's
 
 
 def fixture(kind: str) -> dict:
@@ -88,6 +90,11 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "COMMAND", "10916", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7"],
+    "profile": [
+        "profile of pid 10916: 812 samples at 97.3 of 100 Hz",
+        "price (/srv/app/busy.py:20)\n360 samples (44.33%), self 360",
+        "/srv/app/busy.py:20",
+    ],
 }
 
 

@@ -145,7 +145,7 @@ def profile_stream(request: PerfRequest, pid: int, stop_reason: Callable[[], str
     try:
         if not sampler.start(stop_reason):
             yield {"v": 1, "kind": "message", "text": f"pid {pid}: stopped before py-spy took its first sample"}
-            yield {"v": 1, "kind": "end", "reason": sampler.end_reason or "stopped"}
+            yield {"v": 1, "kind": "end", "reason": sampler.end_reason or "stopped", "hooks": False}
             return
         yield {"v": 1, "kind": "message", "text": _first_message(pid, request, version, flags, threads, auto)}
         try:
@@ -185,7 +185,7 @@ def profile_stream(request: PerfRequest, pid: int, stop_reason: Callable[[], str
             yield {"v": 1, "kind": "message", "text": text}
         if error is not None:
             yield {"v": 1, "kind": "error", "message": error.message}
-        yield {"v": 1, "kind": "end", "reason": sampler.end_reason or ("error" if error else "stopped")}
+        yield {"v": 1, "kind": "end", "reason": sampler.end_reason or ("error" if error else "stopped"), "hooks": False}
     finally:
         sampler.close()
         shutil.rmtree(workdir, ignore_errors=True)

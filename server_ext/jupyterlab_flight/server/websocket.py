@@ -19,7 +19,6 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web, websocket
 
-from ..attach import attach
 from ..commands import parse_command
 from ..errors import FlightError, internal_error
 from ..session import FlightSession
@@ -91,7 +90,8 @@ class CommandSocketHandler(JupyterHandler, websocket.WebSocketHandler):
 
         try:
             if self.flight is None:
-                self.flight = FlightSession(self.pid, attach(self.pid))
+                # attaches on the first command that needs the agent (perf, stack PID never do)
+                self.flight = FlightSession(self.pid)
             for record in self.flight.execute(command):
                 emit({"record": record})
         except Exception as e:
@@ -117,4 +117,5 @@ class CommandSocketHandler(JupyterHandler, websocket.WebSocketHandler):
 
     def on_close(self):
         if self.flight is not None:
+            self.flight.request_stop()  # a stream that runs here (perf) ends too
             self.flight.close()  # the stream's hooks go with its connection

@@ -11,6 +11,9 @@ END_REASONS = {
     "stopped": "stopped",
     "timeout": "--timeout reached",
     "detached": "the agent was detached",
+    "duration": "-d elapsed",
+    "exited": "the target exited",
+    "error": "an error ended it",
 }
 
 
@@ -27,7 +30,9 @@ def error_text(record: ErrorRecord) -> str:
 @TEXT.renderer("end")
 def end_text(record: EndRecord) -> str:
     reason = str(record.get("reason"))
-    return f"(end: {END_REASONS.get(reason, reason)}; hooks removed)"
+    # a stream read from outside (perf) installed nothing in the target: no hooks to speak of
+    hooks = "" if record.get("hooks") is False else "; hooks removed"
+    return f"(end: {END_REASONS.get(reason, reason)}{hooks})"
 
 
 @HTML.renderer("message", "help")
