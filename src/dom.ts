@@ -57,6 +57,28 @@ export function badge(
 }
 
 /**
+ * Text that may wrap after the characters in `after` (dots of qualified names, slashes of
+ * paths) and nowhere else: text nodes with `<wbr>` elements between them, no HTML parsed.
+ */
+export function breakable(
+  text: string,
+  className?: string,
+  after = './'
+): HTMLElement {
+  const node = el('span', { className });
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (after.includes(text[i]) && i + 1 < text.length) {
+      node.appendChild(document.createTextNode(text.slice(start, i + 1)));
+      node.appendChild(document.createElement('wbr'));
+      start = i + 1;
+    }
+  }
+  node.appendChild(document.createTextNode(text.slice(start)));
+  return node;
+}
+
+/**
  * A human-readable byte count.
  */
 export function formatBytes(n: number | null | undefined): string {

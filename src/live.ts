@@ -6,7 +6,8 @@
  * widget manager.
  */
 import { el, str } from './dom';
-import { appendRecord, trimRecords } from './render';
+import { placeRecord, settleSnapshots, trimRecords } from './render';
+import { supersede } from './snapshots';
 import { IRecord, MIME_TYPE } from './types';
 
 /**
@@ -188,7 +189,12 @@ export class LiveStream {
     this._received += records.length;
     if (this._paused) {
       this._heldCount += records.length;
-      this._held.push(...records);
+      for (const record of records) {
+        // a held live snapshot is replaced by the next one: Resume shows the newest
+        if (supersede(this._held, record)) {
+          this._superseded++;
+        }
+      }
       // what is held beyond the limit would be dropped as soon as it shows: keep the newest only
       if (this._held.length > this._maxRecords) {
         this._held.splice(0, this._held.length - this._maxRecords);
@@ -220,6 +226,7 @@ export class LiveStream {
       // Resume is about to be disabled: show what was held rather than hide it for good
       this._paused = false;
       this._flush();
+      settleSnapshots(this._records);
     }
     this._ended = ended;
     this._update();
@@ -305,13 +312,16 @@ export class LiveStream {
   }
 
   private _show(records: IRecord[]): void {
+    let added = 0;
     for (const record of records) {
-      // consecutive watch / tt / monitor records grow one table (and chart)
-      appendRecord(this._records, record);
+      // consecutive watch / tt / monitor records grow one table (and chart); a live profile
+      // is replaced in place by the next one
+      added += placeRecord(this._records, record).added;
     }
+    this._superseded += records.length - added;
     this._shown = trimRecords(
       this._records,
-      this._shown + records.length,
+      this._shown + added,
       this._maxRecords
     );
   }
@@ -353,7 +363,8 @@ export class LiveStream {
     // the kernel's count may run ahead of the messages, and a late view gets only the newest
     const total = Math.max(this._count, this._received);
     let count = plural(total, 'record');
-    if (this._shown < total - this._heldCount) {
+    // live snapshots that a newer one replaced are not missing
+    if (this._shown < total - this._heldCount - this._superseded) {
       count += ` · showing the latest ${this._shown}`;
     }
     this._countNode.textContent = count;
@@ -390,6 +401,7 @@ export class LiveStream {
   private _heldCount = 0;
   private _received = 0;
   private _shown = 0;
+  private _superseded = 0;
   private _count = 0;
   private _reason = '';
   private _paused = false;

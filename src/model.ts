@@ -8,6 +8,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { FlightService, ICommandStream, IFlightService } from './api';
 import { CommandHistory, CommandList, endsSession } from './commands';
+import { supersede } from './snapshots';
 import { IProcess, IRecord, ISession } from './types';
 
 /**
@@ -504,8 +505,10 @@ export class FlightModel implements IDisposable {
   private _addRecord(entry: IResultEntry, record: IRecord): void {
     const mutable = entry as IMutableEntry;
     if (this._results.includes(mutable)) {
-      mutable.records.push(record);
-      this._recordCount++;
+      // a live snapshot (a profile while sampling) is replaced by the next one
+      if (!supersede(mutable.records, record)) {
+        this._recordCount++;
+      }
     }
     // the view shows it even after a clear: the command still runs
     this._resultsChanged.emit({ type: 'record', entry, record });

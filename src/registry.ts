@@ -25,6 +25,15 @@ export interface IRecordGroup<R = IRecord> {
    * Drops the oldest `n` records.
    */
   shift(n: number): void;
+  /**
+   * Whether the next record of its kind joins this view (default: it does). A view of live
+   * snapshots (`profile`) takes only the record that supersedes its own.
+   */
+  accepts?(record: R): boolean;
+  /**
+   * The stream is over: a live snapshot shown now is the last picture (no newer one comes).
+   */
+  settle?(): void;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * Records -> views. The MIME renderer, the sidebar and the live view of a streaming magic all use
- * `appendRecord` (`renderRecord` for one record); the last two bound their views with
- * `trimRecords`. Views are found by record kind in `viewRegistry` (src/registry.ts).
+ * `appendRecord` / `placeRecord` (`renderRecord` for one record); the last two bound their views
+ * with `trimRecords`. A live snapshot (`"live": true`) is superseded in place by the next record
+ * of its kind (src/snapshots.ts). Views are found by record kind in `viewRegistry` (src/registry.ts).
  */
 import { el, str } from './dom';
 import { IRecordGroup, ViewRegistry } from './registry';
 import { IPayload, IRecord, MIME_TYPE } from './types';
+import { isLive } from './snapshots';
 import { registerBuiltinViews } from './views';
 import { renderUnknown } from './views/records';
 
@@ -76,30 +78,116 @@ export function renderRecord(record: IRecord): HTMLElement {
 }
 
 /**
- * Appends a record to `container`: to the view of the records before it when they are of the
- * same streamed kind (one table for a whole `watch`), as a view of its own otherwise.
- * Returns the record's view.
+ * Where `placeRecord` put a record: its view, and whether it is one more record there (1) or
+ * took the place of the live snapshot it supersedes (0).
+ */
+export interface IPlacedRecord {
+  view: HTMLElement;
+  added: 0 | 1;
+}
+
+// per container: the view of each kind's live snapshot, which the kind's next record supersedes
+const snapshots = new WeakMap<Element, Map<string, HTMLElement>>();
+
+function rememberSnapshot(
+  container: HTMLElement,
+  kind: string,
+  record: IRecord,
+  view: HTMLElement
+): void {
+  if (!isLive(record)) {
+    return;
+  }
+  let views = snapshots.get(container);
+  if (!views) {
+    views = new Map();
+    snapshots.set(container, views);
+  }
+  views.set(kind, view);
+}
+
+/**
+ * Puts a record in `container`: in place of the view of the live snapshot it supersedes (a
+ * `profile` while sampling: the view updates, keeping what the user set in it); to the view of
+ * the records before it when they are of the same streamed kind (one table for a whole
+ * `watch`); as a view of its own otherwise.
+ */
+export function placeRecord(
+  container: HTMLElement,
+  record: IRecord
+): IPlacedRecord {
+  const kind = kindOf(record);
+  const live = snapshots.get(container);
+  const previous = live?.get(kind);
+  if (live && previous) {
+    live.delete(kind);
+    if (previous.parentElement === container) {
+      const entry = groups.get(previous);
+      let view = previous;
+      if (
+        entry &&
+        entry.kind === kind &&
+        (!entry.group.accepts || entry.group.accepts(record))
+      ) {
+        try {
+          entry.group.add(record);
+        } catch (reason) {
+          view = wrap(kind, failed(kind, reason));
+          previous.replaceWith(view);
+        }
+      } else {
+        view = renderRecord(record);
+        previous.replaceWith(view);
+      }
+      rememberSnapshot(container, kind, record, view);
+      return { view, added: 0 };
+    }
+  }
+  const last = container.lastElementChild;
+  const current = last ? groups.get(last) : undefined;
+  if (
+    current &&
+    current.kind === kind &&
+    (!current.group.accepts || current.group.accepts(record))
+  ) {
+    try {
+      current.group.add(record);
+      return { view: last as HTMLElement, added: 1 };
+    } catch (reason) {
+      const node = wrap(kind, failed(kind, reason));
+      container.appendChild(node);
+      return { view: node, added: 1 };
+    }
+  }
+  const node = renderRecord(record);
+  container.appendChild(node);
+  rememberSnapshot(container, kind, record, node);
+  return { view: node, added: 1 };
+}
+
+/**
+ * Says to the views of live snapshots in `container` that their stream is over (a saved
+ * result, a stream that ended without a final record): nothing will supersede them.
+ */
+export function settleSnapshots(container: HTMLElement): void {
+  const live = snapshots.get(container);
+  if (!live) {
+    return;
+  }
+  snapshots.delete(container);
+  for (const view of live.values()) {
+    groups.get(view)?.group.settle?.();
+  }
+}
+
+/**
+ * Appends a record to `container` (`placeRecord`) and returns its view.
  */
 export function appendRecord(
   container: HTMLElement,
   record: IRecord
 ): HTMLElement {
-  const kind = kindOf(record);
-  const last = container.lastElementChild;
-  const current = last ? groups.get(last) : undefined;
-  if (current && current.kind === kind) {
-    try {
-      current.group.add(record);
-      return last as HTMLElement;
-    } catch (reason) {
-      const node = wrap(kind, failed(kind, reason));
-      container.appendChild(node);
-      return node;
-    }
-  }
-  const node = renderRecord(record);
-  container.appendChild(node);
-  return node;
+  return placeRecord(container, record).view;
 }
 
 /**
@@ -203,6 +291,8 @@ export function renderPayload(payload: IPayload): HTMLElement {
   for (const record of payload.records) {
     appendRecord(root, record);
   }
+  // a saved result is over: a live snapshot left in it is the last picture
+  settleSnapshots(root);
   if (payload.cut) {
     root.appendChild(
       el('div', {

@@ -362,6 +362,119 @@ export interface ISessionsRecord extends IRecordBase {
 }
 
 /**
+ * A node of a `profile` record's call tree: a function at one call path, with the samples taken
+ * there (`total`: in it and under it; `self`: in it). Children are sorted by total, largest
+ * first. A pruned record leaves small children out: their samples stay in the parent's
+ * `total`, which is then more than its `self` and its children's totals together.
+ */
+export interface IProfileNode {
+  function: string;
+  /**
+   * The file (for a native frame, its library); null for the root and thread levels.
+   */
+  file?: string | null;
+  /**
+   * The function's first line.
+   */
+  line?: number | null;
+  total: number;
+  self: number;
+  children?: IProfileNode[];
+  /**
+   * With a baseline: the baseline's samples on the same path (0 where the path is new).
+   */
+  base?: number;
+  native?: boolean;
+}
+
+/**
+ * One thread's own call tree in a `profile` record.
+ */
+export interface IProfileThread {
+  thread_id: number;
+  name?: string | null;
+  samples: number;
+  /**
+   * With `perf --subprocesses`: the process the thread belongs to.
+   */
+  pid?: number;
+  root: IProfileNode;
+}
+
+/**
+ * A row of a `profile` record's top functions (by self samples; functions merged across their
+ * call sites, a recursive function's samples counted once).
+ */
+export interface IProfileTopRow {
+  function: string;
+  file?: string | null;
+  line?: number | null;
+  self: number;
+  total: number;
+  self_pct: number;
+  total_pct: number;
+  native?: boolean;
+}
+
+/**
+ * What `perf` was asked to sample (its options).
+ */
+export interface IProfileFlags {
+  native?: boolean;
+  idle?: boolean;
+  gil?: boolean;
+  threads?: boolean;
+  subprocesses?: boolean;
+  nonblocking?: boolean;
+}
+
+/**
+ * A `profile` record (`perf`): a sampling profile of a process, read from outside it.
+ */
+export interface IProfileRecord extends IRecordBase {
+  kind: 'profile';
+  pid?: number | null;
+  engine?: string;
+  engine_version?: string | null;
+  /**
+   * A snapshot while sampling: the next `profile` record of the stream replaces it.
+   */
+  live?: boolean;
+  samples: number;
+  errors?: number;
+  rate?: number | null;
+  achieved_rate?: number | null;
+  duration_s?: number | null;
+  /**
+   * Wall time that was not sampled.
+   */
+  lost_s?: number | null;
+  /**
+   * How often the sampler said it fell behind the rate.
+   */
+  behind?: number;
+  flags?: IProfileFlags;
+  /**
+   * Every thread merged (function `all`).
+   */
+  root: IProfileNode;
+  threads?: IProfileThread[];
+  top?: IProfileTopRow[];
+  /**
+   * Nodes left out to bound the record, and their samples (still in their parents' totals).
+   */
+  pruned?: { nodes: number; samples: number } | null;
+  /**
+   * `--baseline`: what the nodes' `base` counts come from.
+   */
+  baseline?: { source: string; samples: number } | null;
+  /**
+   * `-f`: the file written.
+   */
+  file?: { path: string; format: string; bytes?: number } | null;
+}
+
+/**
  * The record of each kind of docs/schema.md, by kind.
  */
 export interface IRecordKinds {
@@ -382,6 +495,7 @@ export interface IRecordKinds {
   end: IEndRecord;
   processes: IProcessesRecord;
   sessions: ISessionsRecord;
+  profile: IProfileRecord;
 }
 
 /**

@@ -4,7 +4,9 @@
  * model keeps the newest ones so a view opened late shows them, and each view is a `LiveStream`.
  *
  * The kernel is busy while the magic streams and reads no message from here: Stop goes through
- * the server extension (`POST flight/streams/stop`), and Pause is the view's own business.
+ * the server extension (`POST flight/streams/stop`), and Pause is the view's own business. A
+ * stream that runs outside the target (`perf`: `agent_connection` or `request` 0) is stopped by interrupting
+ * the kernel, which the magic turns into a stop that keeps every sample taken so far.
  */
 import {
   DOMWidgetModel,
@@ -12,7 +14,9 @@ import {
   IBackboneModelOptions
 } from '@jupyter-widgets/base';
 import { stopStream } from './api';
+import { interruptKernel } from './interrupt';
 import { LiveStream } from './live';
+import { supersede } from './snapshots';
 import { IRecord } from './types';
 
 /**
@@ -89,7 +93,10 @@ export class FlightStreamModel extends DOMWidgetModel {
       return;
     }
     this._received += records.length;
-    this._records.push(...records);
+    for (const record of records) {
+      // a live snapshot (a profile while sampling) is replaced by the next one
+      supersede(this._records, record);
+    }
     const max = Math.max(1, FlightStreamModel.maxRecords);
     if (this._records.length > max) {
       this._records.splice(0, this._records.length - max);
@@ -149,7 +156,10 @@ export class FlightStreamView extends DOMWidgetView {
     const connection = Number(this.model.get('agent_connection'));
     const request = Number(this.model.get('request'));
     if (!(pid > 0 && connection > 0 && request > 0)) {
-      throw new Error('this stream does not say how to stop it');
+      // a stream that runs outside the target (perf: a sampler the kernel runs) has no agent
+      // stream to name (no connection, or no request on it): the kernel's interrupt stops it,
+      // and it keeps what it sampled so far
+      return interruptKernel(this.model.widget_manager);
     }
     const result = await stopStream(pid, connection, request);
     if (!result.stopped) {

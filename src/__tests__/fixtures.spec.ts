@@ -45,7 +45,13 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
   tt_detail: r => [r.method, `tt ${r.index}`],
   end: r => [r.reason === 'limit' ? 'the -n limit was reached' : r.reason],
   processes: r => r.processes.map(p => String(p.pid)),
-  sessions: r => r.sessions.map(s => String(s.pid))
+  sessions: r => r.sessions.map(s => String(s.pid)),
+  profile: r => [
+    `pid ${r.pid}`,
+    `${r.samples} samples`,
+    `${r.engine} ${r.engine_version}`,
+    ...(r.top ?? []).slice(0, 3).map(t => t.function)
+  ]
 };
 
 describe('record fixtures', () => {

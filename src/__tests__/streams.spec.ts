@@ -303,12 +303,18 @@ describe('end view', () => {
       ['stopped', 'it was stopped'],
       ['timeout', 'its --timeout passed'],
       ['detached', 'the agent was detached'],
+      ['duration', 'its -d duration elapsed'],
+      ['exited', 'the target exited'],
       [HOSTILE, HOSTILE]
     ]) {
       const node = renderRecord({ v: 1, kind: 'end', reason });
       expect(node.textContent).toContain(text);
       expect(node.querySelector('img')).toBeNull();
     }
+    // perf's sampler runs outside the target: no hooks to remove
+    expect(
+      renderRecord({ v: 1, kind: 'end', reason: 'duration' }).textContent
+    ).toBe('— stream ended: its -d duration elapsed');
   });
 });
 

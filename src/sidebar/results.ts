@@ -5,7 +5,7 @@
 import { Widget } from '@lumino/widgets';
 import { el } from '../dom';
 import { FlightModel, IResultEntry, ResultsChange } from '../model';
-import { appendRecord, trimRecords } from '../render';
+import { placeRecord, trimRecords } from '../render';
 import { IRecord, MIME_TYPE } from '../types';
 
 /**
@@ -62,9 +62,9 @@ export class ResultsPanel extends Widget {
   }
 
   private _add(node: HTMLElement, record: IRecord): void {
-    // consecutive watch / tt / monitor records grow one table (and chart)
-    appendRecord(node, record);
-    this._count++;
+    // consecutive watch / tt / monitor records grow one table (and chart); a live profile is
+    // replaced in place by the next one
+    this._count += placeRecord(node, record).added;
     this._trim();
   }
 

@@ -13,6 +13,7 @@ import {
   renderSessions,
   renderValue
 } from './records';
+import { profileGroup } from './profile';
 import { renderStack } from './stack';
 import {
   monitorGroup,
@@ -46,4 +47,6 @@ export function registerBuiltinViews(registry: IViewRegistry): void {
   registry.registerGroupView('watch', watchGroup);
   registry.registerGroupView('tt_record', ttGroup);
   registry.registerGroupView('monitor', monitorGroup);
+  // a live profile (perf while it samples) is replaced in place by the stream's next one
+  registry.registerGroupView('profile', profileGroup);
 }

@@ -537,8 +537,15 @@ const END_REASONS: { [reason: string]: string } = {
   limit: 'the -n limit was reached',
   stopped: 'it was stopped',
   timeout: 'its --timeout passed',
-  detached: 'the agent was detached'
+  detached: 'the agent was detached',
+  // perf (a sampler outside the target: it installed nothing)
+  duration: 'its -d duration elapsed',
+  exited: 'the target exited',
+  error: 'the sampler failed (what it sampled is kept)'
 };
+
+// reasons of streams that run outside the target, which have no hooks to remove
+const OUTSIDE_REASONS = new Set(['duration', 'exited', 'error']);
 
 /**
  * An `end` record: a quiet line that says why the stream ended.
@@ -550,7 +557,9 @@ export function renderEnd(record: IEndRecord): HTMLElement {
     : reason || 'no reason given';
   return el('div', {
     className: 'jp-flight-end',
-    text: `— stream ended: ${why}; its hooks are removed`,
+    text: OUTSIDE_REASONS.has(reason)
+      ? `— stream ended: ${why}`
+      : `— stream ended: ${why}; its hooks are removed`,
     attrs: { 'data-reason': reason }
   });
 }

@@ -1,7 +1,9 @@
 /**
  * How fast the views draw in headless Chromium (a benchmark, not a test: it fails only when a
- * view does not draw at all). Budgets from issue 4: a flame graph of 50,000 frames renders in
- * under 500 ms and zooms in under 100 ms; a stack view of 200 threads renders in under 200 ms.
+ * view does not draw at all). Budgets from issues 4 and 10: a flame graph of 50,000 frames
+ * renders in under 500 ms and zooms in under 100 ms; a stack view of 200 threads renders in
+ * under 200 ms. d3-flame-graph (trace) and the canvas profile view (perf) are timed side by side
+ * on the same trees of 5k, 50k and 200k frames (BENCH_SIZES, BENCH_SIDE_RUNS).
  *
  * Each figure is the median of RUNS runs on a fresh page, timed inside the page from the start
  * of the work (records already parsed) until two animation frames later, so that style, layout
@@ -92,6 +94,156 @@ test('flame graph of 50,000 frames: render and zoom', async ({ page }) => {
     renderRuns: render,
     zoomRuns: zoom
   };
+});
+
+/**
+ * The same trees in both flame graphs, in one run: d3-flame-graph (SVG, the trace view's
+ * FlameGraphView) and the profile view's canvas (ProfileView, what perf shows). render = the
+ * record -> the drawn view; zoom = a click on the depth-2 frame with the most frames under it;
+ * search = typing a term that matches about one frame in ten.
+ */
+const SIZES = (process.env.BENCH_SIZES || '5000,50000,200000').split(',').map(Number);
+const SIDE_RUNS = Number(process.env.BENCH_SIDE_RUNS || 5);
+const SEARCH = 'fn_1';
+
+test('flame graphs side by side: d3-flame-graph (SVG) and the canvas profile view', async ({
+  page
+}) => {
+  const rows: any[] = [];
+  for (const n of SIZES) {
+    for (const renderer of ['d3-flame-graph', 'canvas']) {
+      const render: number[] = [];
+      const zoom: number[] = [];
+      const search: number[] = [];
+      let last: any = null;
+      for (let run = 0; run < SIDE_RUNS; run++) {
+        await page.goto(HARNESS);
+        const r = await page.evaluate(
+          async ([n, renderer, term]) => {
+            const f = (window as any).flight;
+            const frames2 = () =>
+              new Promise<void>(resolve =>
+                requestAnimationFrame(() => requestAnimationFrame(() => resolve()))
+              );
+            const tree = f.callTree(n);
+            const stage = document.getElementById('stage')!;
+            if (renderer === 'd3-flame-graph') {
+              const frames = f.callTreeToFrames(tree);
+              const t0 = performance.now();
+              const view = new f.FlameGraphView(frames, { unit: 'ms' });
+              stage.appendChild(view.node);
+              view.draw(1200);
+              await frames2();
+              const t1 = performance.now();
+              const drawn = stage.querySelectorAll('svg g.frame').length;
+              const target = Array.from(stage.querySelectorAll('svg g.frame'))
+                .map(g => ({ g, d: (g as any).__data__ }))
+                .filter(x => x.d.depth === 2)
+                .sort((a, b) => b.d.descendants().length - a.d.descendants().length)[0];
+              const t2 = performance.now();
+              target.g.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+              await frames2();
+              const t3 = performance.now();
+              const input = stage.querySelector('input.jp-flight-search') as HTMLInputElement;
+              const t4 = performance.now();
+              input.value = term as string;
+              input.dispatchEvent(new Event('input'));
+              await frames2();
+              const t5 = performance.now();
+              return {
+                render: t1 - t0,
+                zoom: t3 - t2,
+                search: t5 - t4,
+                count: view.count,
+                drawn,
+                zoomedInto: target.d.descendants().length,
+                found: stage.querySelector('.jp-flight-flame-details')!.textContent
+              };
+            }
+            const record = f.profileRecord(tree);
+            const t0 = performance.now();
+            const view = new f.ProfileView(record);
+            stage.appendChild(view.node);
+            await frames2();
+            const t1 = performance.now();
+            const graph = view.graph;
+            const layout = graph.layout;
+            const drawn = graph.drawnCount;
+            // the depth-2 frame with the most frames under it, clicked where it is drawn
+            let best = -1;
+            for (let i = 0; i < layout.size; i++) {
+              if (
+                layout.depth[i] === 2 &&
+                (best < 0 || layout.end[i] - i > layout.end[best] - best)
+              ) {
+                best = i;
+              }
+            }
+            const box = graph.frameBox(best);
+            const canvas = stage.querySelector('canvas')!;
+            const at = canvas.getBoundingClientRect();
+            const t2 = performance.now();
+            canvas.dispatchEvent(
+              new MouseEvent('click', {
+                bubbles: true,
+                clientX: at.left + box.x + box.width / 2,
+                clientY: at.top + box.y + box.height / 2
+              })
+            );
+            await frames2();
+            const t3 = performance.now();
+            const input = stage.querySelector('input.jp-flight-search') as HTMLInputElement;
+            const t4 = performance.now();
+            input.value = term as string;
+            input.dispatchEvent(new Event('input'));
+            await frames2();
+            const t5 = performance.now();
+            return {
+              render: t1 - t0,
+              zoom: t3 - t2,
+              search: t5 - t4,
+              count: graph.count,
+              drawn,
+              zoomedInto: layout.end[best] - best,
+              zoomed: graph.zoomPath.length,
+              found: stage.querySelector('.jp-flight-profile-found')!.textContent
+            };
+          },
+          [n, renderer, SEARCH] as [number, string, string]
+        );
+        expect(r.count).toBe(n);
+        if (renderer === 'canvas') {
+          expect(r.zoomed).toBe(2);
+          expect(r.found).toContain('match');
+        }
+        render.push(r.render);
+        zoom.push(r.zoom);
+        search.push(r.search);
+        last = r;
+        console.log(
+          `${renderer} ${n}: run ${run + 1}: render ${r.render.toFixed(1)} ms (${r.drawn} frames drawn), zoom ${r.zoom.toFixed(1)} ms into ${r.zoomedInto} frames, search ${r.search.toFixed(1)} ms (${r.found})`
+        );
+      }
+      rows.push({
+        renderer,
+        frames: n,
+        drawn: last.drawn,
+        renderMedianMs: median(render),
+        zoomMedianMs: median(zoom),
+        searchMedianMs: median(search),
+        renderRuns: render,
+        zoomRuns: zoom,
+        searchRuns: search
+      });
+    }
+  }
+  results.sideBySide = { runs: SIDE_RUNS, search: SEARCH, rows };
+  console.log('renderer         frames  render ms  zoom ms  search ms (medians)');
+  for (const r of rows) {
+    console.log(
+      `${r.renderer.padEnd(16)} ${String(r.frames).padStart(6)} ${r.renderMedianMs.toFixed(1).padStart(10)} ${r.zoomMedianMs.toFixed(1).padStart(8)} ${r.searchMedianMs.toFixed(1).padStart(10)}`
+    );
+  }
 });
 
 test('stack view of 200 threads: render', async ({ page }) => {

@@ -4,6 +4,8 @@
  */
 import { renderRecord } from '../../lib/render';
 import { FlameGraphView } from '../../lib/views/flamegraph';
+import { FlameLayout } from '../../lib/views/flamecanvas';
+import { ProfileView, topFunctions } from '../../lib/views/profile';
 import { callTreeToFrames } from '../../lib/views/trace';
 
 /**
@@ -96,10 +98,74 @@ function stackRecord(threads, frames, seed = 7) {
   };
 }
 
+/**
+ * The same call tree as a `profile` record (perf): each node's cost as its samples, split
+ * over two threads at the root's children so the thread selector has something to pick.
+ */
+function profileRecord(tree) {
+  const convert = t => {
+    const node = {
+      function: t.function,
+      file: t.file,
+      line: t.line,
+      total: t.cost_ms,
+      self: 0,
+      children: []
+    };
+    const work = [[t, node]];
+    while (work.length) {
+      const [src, dst] = work.pop();
+      let under = 0;
+      for (const c of src.children) {
+        const child = {
+          function: c.function,
+          file: c.file,
+          line: c.line,
+          total: c.cost_ms,
+          self: 0,
+          children: []
+        };
+        under += c.cost_ms;
+        dst.children.push(child);
+        work.push([c, child]);
+      }
+      dst.self = Math.max(0, dst.total - under);
+      dst.children.sort((a, b) => b.total - a.total);
+    }
+    return node;
+  };
+  const root = convert(tree);
+  const all = { ...root, function: 'all', file: null, line: null };
+  return {
+    v: 1,
+    kind: 'profile',
+    pid: 4242,
+    engine: 'py-spy',
+    engine_version: '0.4.3',
+    samples: Math.round(root.total),
+    rate: 100,
+    achieved_rate: 99.1,
+    duration_s: 60,
+    lost_s: 0,
+    errors: 0,
+    flags: { nonblocking: true },
+    root: all,
+    threads: [{ thread_id: 1, name: 'MainThread', samples: root.total, root: { ...root, function: 'MainThread', file: null, line: null } }],
+    top: [],
+    pruned: { nodes: 0, samples: 0 },
+    baseline: null,
+    file: null
+  };
+}
+
 window.flight = {
   renderRecord,
   FlameGraphView,
+  ProfileView,
+  FlameLayout,
+  topFunctions,
   callTreeToFrames,
   callTree,
+  profileRecord,
   stackRecord
 };
