@@ -183,6 +183,34 @@ describe('FlightModel', () => {
     model.dispose();
   });
 
+  it('keeps only the newest live snapshot of a stream', async () => {
+    const service = new FakeService();
+    const model = new FlightModel({ service, storage: null });
+    await model.attach(300);
+    const done = model.run('perf -d 2');
+    await settle();
+    const snapshot = (samples: number, live: boolean): IRecord => ({
+      v: 1,
+      kind: 'profile',
+      live,
+      samples,
+      root: { function: 'all', total: samples, self: samples, children: [] }
+    });
+    service.streams[0].answer([
+      { v: 1, kind: 'message', text: 'sampling' },
+      snapshot(100, true),
+      snapshot(200, true),
+      snapshot(300, false),
+      { v: 1, kind: 'end', reason: 'duration' }
+    ]);
+    await done;
+    const records = model.results[0].records;
+    expect(records.map(r => r.kind)).toEqual(['message', 'profile', 'end']);
+    expect((records[1] as any).samples).toBe(300);
+    expect(model.recordCount).toBe(3);
+    model.dispose();
+  });
+
   it('reports an interrupted command and an error', async () => {
     const service = new FakeService();
     const model = new FlightModel({ service, storage: null });

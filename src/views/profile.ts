@@ -755,6 +755,7 @@ export class ProfileView {
       },
       {
         title: 'self',
+        className: 'jp-flight-profile-count',
         cell: r => String(num(r.self)),
         key: r => num(r.self),
         numeric: true,
@@ -762,6 +763,7 @@ export class ProfileView {
       },
       {
         title: 'total',
+        className: 'jp-flight-profile-count',
         cell: r => String(num(r.total)),
         key: r => num(r.total),
         numeric: true,

@@ -76,7 +76,9 @@ test.describe('perf: sampling flame graphs', () => {
     await expect(tip).toContainText('% of all');
     await expect(tip).toContainText(/self \d+ samples?/);
     await expect(tip.locator('.jp-flight-flame-tip-where')).toContainText(/\.py:\d+/);
-    // the tooltip as a user sees it, in both themes
+    // the tooltip as a user sees it, in both themes (hovered again once scrolled into view)
+    await profile.scrollIntoViewIfNeeded();
+    await hoverFrame(page, profile, 2, 30);
     await profile.screenshot({ path: path.join(SCREENSHOTS, 'perf-hover-light.png') });
     await page.theme.setDarkTheme();
     await hoverFrame(page, profile, 2, 30);
@@ -191,7 +193,7 @@ test.describe('perf in the sidebar', () => {
     expect(samplesOf(await profile.locator('.jp-flight-profile-samples').textContent())).toBeGreaterThan(20);
     const tip = await hoverFrame(page, profile, 1);
     await expect(tip).toContainText('samples');
-    await shootBothThemes(page, panel, 'sidebar-perf');
+    await shootBothThemes(page, entry, 'sidebar-perf');
 
     await session.getByRole('button', { name: 'Detach' }).click();
     await expect(session).toHaveCount(0, { timeout: 30000 });
