@@ -99,8 +99,8 @@ function stackRecord(threads, frames, seed = 7) {
 }
 
 /**
- * The same call tree as a `profile` record (perf): each node's cost as its samples, split
- * over two threads at the root's children so the thread selector has something to pick.
+ * The same call tree as a `profile` record (perf): each node's cost as its samples, one thread,
+ * and the top functions the record carries.
  */
 function profileRecord(tree) {
   const convert = t => {
@@ -151,7 +151,8 @@ function profileRecord(tree) {
     flags: { nonblocking: true },
     root: all,
     threads: [{ thread_id: 1, name: 'MainThread', samples: root.total, root: { ...root, function: 'MainThread', file: null, line: null } }],
-    top: [],
+    // perf's records carry their top functions (docs/schema.md): made here, before the timing
+    top: topFunctions(all),
     pruned: { nodes: 0, samples: 0 },
     baseline: null,
     file: null
