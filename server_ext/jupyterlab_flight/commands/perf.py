@@ -7,10 +7,13 @@ wedged process. ``perf`` profiles the attached process, ``perf PID`` any Python 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import CommandSyntaxError
 from ..perf.export import FORMATS, export_format
-from ..perf.stream import PerfRequest, profile_stream
+
+if TYPE_CHECKING:
+    from ..perf.stream import PerfRequest
 from .descriptor import OUTSIDE, Command, Option
 
 MAX_RATE = 10_000
@@ -40,6 +43,8 @@ def _build(ns) -> PerfRequest:
 
 def _run(parsed, session) -> Iterator[dict]:
     request = parsed.request
+    from ..perf.stream import profile_stream  # the sampler's modules load when perf runs, not with the CLI
+
     yield from profile_stream(request, request["pid"] or session.pid, lambda: session.stop_reason)
 
 
