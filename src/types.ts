@@ -332,6 +332,10 @@ export interface ITtDetailRecord extends ITtCall {
 export interface IEndRecord extends IRecordBase {
   kind: 'end';
   reason: string;
+  /**
+   * false for a stream read from outside the target (perf): it installed nothing.
+   */
+  hooks?: boolean;
 }
 
 /**

@@ -297,6 +297,35 @@ describe('FlightPanel', () => {
     panel.dispose();
   });
 
+  it('shows one profile per perf run, the last snapshot of a stopped one so named', async () => {
+    const { panel, service } = await shown();
+    const model = panel.model;
+    await model.attach(300);
+    const snapshot = (samples: number): IRecord => ({
+      v: 1,
+      kind: 'profile',
+      live: true,
+      samples,
+      root: { function: 'all', total: samples, self: samples, children: [] }
+    });
+    const done = model.run('perf');
+    await settle();
+    const stream = service.streams[0];
+    stream.handlers!.onRecord(snapshot(100));
+    stream.handlers!.onRecord(snapshot(200));
+    const entry = panel.node.querySelector(
+      '.jp-flight-results .jp-flight-entry'
+    )!;
+    expect(entry.querySelectorAll('.jp-flight-profile')).toHaveLength(1);
+    expect(entry.querySelector('.jp-flight-badge-live')).not.toBeNull();
+    expect(entry.textContent).toContain('200 samples');
+    stream.answer([], true);
+    await done;
+    expect(entry.querySelector('.jp-flight-badge-live')).toBeNull();
+    expect(entry.querySelector('.jp-flight-badge-snapshot')).not.toBeNull();
+    panel.dispose();
+  });
+
   it('attaches from a row, completes, runs, stops and detaches', async () => {
     const { panel, service } = await shown();
     const node = panel.node;

@@ -315,6 +315,10 @@ describe('end view', () => {
     expect(
       renderRecord({ v: 1, kind: 'end', reason: 'duration' }).textContent
     ).toBe('— stream ended: its -d duration elapsed');
+    expect(
+      renderRecord({ v: 1, kind: 'end', reason: 'stopped', hooks: false })
+        .textContent
+    ).toBe('— stream ended: it was stopped');
   });
 });
 

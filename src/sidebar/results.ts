@@ -4,8 +4,13 @@
  */
 import { Widget } from '@lumino/widgets';
 import { el } from '../dom';
-import { FlightModel, IResultEntry, ResultsChange } from '../model';
-import { placeRecord, trimRecords } from '../render';
+import {
+  FlightModel,
+  IResultEntry,
+  IRunningCommand,
+  ResultsChange
+} from '../model';
+import { placeRecord, settleSnapshots, trimRecords } from '../render';
 import { IRecord, MIME_TYPE } from '../types';
 
 /**
@@ -18,6 +23,19 @@ export class ResultsPanel extends Widget {
     this.node.setAttribute('data-mime-type', MIME_TYPE);
     model.resultsChanged.connect(this._onChange, this);
     model.settingsChanged.connect(this._trim, this);
+    model.runningChanged.connect(this._onRunning, this);
+  }
+
+  private _onRunning(_: FlightModel, running: IRunningCommand | null): void {
+    const ended = this._running;
+    this._running = running ? running.entry : null;
+    if (ended && ended !== this._running) {
+      // the command is over: a live snapshot it left (a stopped perf) is its last picture
+      const node = this._entries.get(ended);
+      if (node) {
+        settleSnapshots(node);
+      }
+    }
   }
 
   private _onChange(_: FlightModel, change: ResultsChange): void {
@@ -77,5 +95,6 @@ export class ResultsPanel extends Widget {
   }
 
   private _entries = new WeakMap<IResultEntry, HTMLElement>();
+  private _running: IResultEntry | null = null;
   private _count = 0;
 }

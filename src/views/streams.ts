@@ -557,9 +557,10 @@ export function renderEnd(record: IEndRecord): HTMLElement {
     : reason || 'no reason given';
   return el('div', {
     className: 'jp-flight-end',
-    text: OUTSIDE_REASONS.has(reason)
-      ? `— stream ended: ${why}`
-      : `— stream ended: ${why}; its hooks are removed`,
+    text:
+      record.hooks === false || OUTSIDE_REASONS.has(reason)
+        ? `— stream ended: ${why}`
+        : `— stream ended: ${why}; its hooks are removed`,
     attrs: { 'data-reason': reason }
   });
 }

@@ -195,6 +195,19 @@ test.describe('perf in the sidebar', () => {
     await expect(tip).toContainText('samples');
     await shootBothThemes(page, entry, 'sidebar-perf');
 
+    // perf until stopped: Stop ends it and the entry keeps one profile, with what was sampled
+    await input.fill('perf');
+    await input.press('Enter');
+    const running = panel.locator('.jp-flight-results .jp-flight-entry').last();
+    await expect(running.locator('.jp-flight-profile')).toBeVisible({ timeout: 30000 });
+    const stop = panel.getByRole('button', { name: 'Stop' });
+    await expect(stop).toBeEnabled();
+    await stop.click();
+    await expect(running).toContainText(/stopped|interrupted/, { timeout: 30000 });
+    await expect(stop).toBeDisabled();
+    await expect(running.locator('.jp-flight-profile')).toHaveCount(1);
+    expect(samplesOf(await running.locator('.jp-flight-profile-samples').textContent())).toBeGreaterThan(0);
+
     await session.getByRole('button', { name: 'Detach' }).click();
     await expect(session).toHaveCount(0, { timeout: 30000 });
   });
