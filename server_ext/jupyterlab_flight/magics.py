@@ -21,7 +21,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .attach import attach_self
-from .commands import COMMANDS, help_text, parse_command
+from .commands import AGENT, COMMANDS, OUTSIDE, help_text, parse_command
 from .errors import FlightError, internal_error
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
 from .render.mime import LiveBundle, mime_bundle
@@ -183,7 +183,10 @@ class FlightMagicsMixin:
             raise FlightError(
                 f"in a notebook use %flight {command.name} {option} '<code>' or a %%flight {command.name} cell"
             )
-        if command.command.needs_session:
+        other = command.request.get("pid") if command.where == OUTSIDE else None
+        if other:  # perf PID, stack PID: another process, read from outside; no attach needed
+            session = FlightSession(other)
+        elif command.command.needs_session:
             session = self.state.session()
         else:
             session = FlightSession(self.state.current or os.getpid())
@@ -193,12 +196,15 @@ class FlightMagicsMixin:
         elif command.streams and self.state.use_widgets():
             from .widget import LiveWidgetOutput
 
-            live = LiveWidgetOutput(line, session.pid, session.stream_ids)
+            # a stream that runs outside the target has no agent ids: its Stop interrupts the kernel
+            ids = session.stream_ids if command.where == AGENT else (lambda: (None, None))
+            live = LiveWidgetOutput(line, session.pid, ids)
         else:
             live = _LiveOutput(line, session.pid)
         interrupted = session.run_interruptible(command, live.add)
         if interrupted:
-            live.add({"v": 1, "kind": "message", "text": "interrupted: the command was stopped in the target"})
+            where = " in the target" if command.where == AGENT else ""
+            live.add({"v": 1, "kind": "message", "text": f"interrupted: the command was stopped{where}"})
         live.flush()
         self._keep_records(live.records)
         if command.command.ends_session:
