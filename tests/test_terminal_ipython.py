@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -34,7 +35,8 @@ def test_terminal_ipython_prints_each_result_once(tmp_path):
         assert out.count("EXPR:  target") == 1, out
         assert out.count("flight ") and out.count(f"flight {target.pid}> getglobal __main__ CHECKS -x 1") == 1, out
         # a stream's records are printed as they come, once each, then its end
-        assert out.count("[+] #1 ") == 1 and out.count("[+] #2 ") == 1, out
+        # (a call may have raised: [x] instead of [+])
+        assert len(re.findall(r"\[[+x]\] #1 ", out)) == 1 and len(re.findall(r"\[[+x]\] #2 ", out)) == 1, out
         assert out.count("(end: reached the -n limit; hooks removed)") == 1, out
         assert out.count("detached from pid") == 1, out
     finally:
