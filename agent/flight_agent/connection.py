@@ -12,7 +12,6 @@ import _thread
 import socket
 
 from . import SCHEMA_VERSION, protocol
-from .threads import NamedThread
 
 TYPE_CHECKING = False  # typing's own constant would import typing into the target; mypy reads this one too
 if TYPE_CHECKING:
@@ -55,13 +54,11 @@ class Connection:
         with self.send_lock:
             self.sock.sendall(b"".join(frames))
 
-    def run_user_code(self, fn, interruptible: bool = False, thread_name: str = "flight-console"):
-        """Run code that comes from the user (console, a replay); Ctrl-C may interrupt it. The
-        target's ``threading.current_thread()`` names this thread ``thread_name`` meanwhile."""
+    def run_user_code(self, fn, interruptible: bool = False):
+        """Run code that comes from the user (expressions, console); Ctrl-C may interrupt it."""
         self.running_user_code = interruptible
         try:
-            with NamedThread(thread_name):
-                return fn()
+            return fn()
         finally:
             self.running_user_code = False
 
