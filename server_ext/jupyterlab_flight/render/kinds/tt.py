@@ -13,33 +13,26 @@ from ..value_text import value_text
 _HEADERS = ["INDEX", "TIME", "COST(ms)", "RETURNED", "RAISED", "THREAD", "METHOD"]
 
 
-def _rows(rows: Sequence[TtRow | TtRecord]) -> str:
-    cells = [
-        [
-            r["index"],
-            clock(r["time"]),
-            f"{r['cost_ms']:.3f}",
-            "yes" if r["is_return"] else "no",
-            "yes" if r["is_exception"] else "no",
-            r.get("thread_name") or "",
-            r["method"],
-        ]
-        for r in rows
+def _cells(r: TtRow | TtRecord) -> list:
+    return [
+        r["index"],
+        clock(r["time"]),
+        f"{r['cost_ms']:.3f}",
+        "yes" if r["is_return"] else "no",
+        "yes" if r["is_exception"] else "no",
+        r.get("thread_name") or "",
+        r["method"],
     ]
-    return table(_HEADERS, cells)
+
+
+def _rows(rows: Sequence[TtRow | TtRecord]) -> str:
+    return table(_HEADERS, [_cells(r) for r in rows])
 
 
 @ROWS.renderer("tt_record", _HEADERS)
 def tt_record_row(record: TtRecord) -> list:
-    return [
-        record["index"],
-        clock(record["time"]),
-        f"{record['cost_ms']:.3f}",
-        "yes" if record["is_return"] else "no",
-        "yes" if record["is_exception"] else "no",
-        record.get("thread_name") or "",
-        record["method"],
-    ]
+    # the notebook's table row has the cells of the terminal's table
+    return _cells(record)
 
 
 @TEXT.renderer("tt_record")
