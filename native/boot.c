@@ -6,6 +6,12 @@
  * foreign threads are meant to (PyGILState_Ensure waits for the GIL like any Python thread), runs
  * the bootstrap code in a fresh namespace (never __main__'s), and leaves. The Python C API is looked
  * up at run time, so one binary serves every CPython version.
+ *
+ * A target whose GIL is held (a long C call) keeps the boot thread waiting. An attach that gives
+ * up leaves it waiting, and the next one must not add another: while a boot thread has not got the
+ * GIL, flight_boot only replaces the code it will run (the newest attach's, with its token) and
+ * returns 1. So at most one boot thread waits, whatever the number of tries; the bootstrap itself
+ * gives up when it gets the GIL after its attach's deadline (attach/inject.py).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -53,10 +59,19 @@ static int resolve_api(void) {
            api.get_builtins && api.run_string && api.decref && api.err_clear;
 }
 
+static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *pending; /* the code the waiting boot thread runs once it has the GIL */
+static int waiting;   /* a boot thread exists that has not got the GIL yet */
+
 static void *boot_thread(void *arg) {
-    char *code = arg;
+    (void)arg;
     int state = api.gil_ensure();
-    PyObject *globals = api.dict_new();
+    pthread_mutex_lock(&boot_lock);
+    char *code = pending;
+    pending = NULL;
+    waiting = 0;
+    pthread_mutex_unlock(&boot_lock);
+    PyObject *globals = code ? api.dict_new() : NULL;
     if (globals) {
         api.dict_set(globals, "__builtins__", api.get_builtins());
         PyObject *result = api.run_string(code, PY_FILE_INPUT, globals, globals, NULL);
@@ -77,6 +92,20 @@ __attribute__((visibility("default"))) int flight_boot(const char *code) {
     if (!api.is_initialized()) return -2;
     char *copy = strdup(code);
     if (!copy) return -3;
+    /* Never wait here (a borrowed thread): the boot thread holds the lock for a pointer swap. */
+    if (pthread_mutex_trylock(&boot_lock) != 0) {
+        free(copy);
+        return -5;
+    }
+    if (waiting) { /* an earlier attach's boot thread still waits for the GIL: it runs this code */
+        free(pending);
+        pending = copy;
+        pthread_mutex_unlock(&boot_lock);
+        return 1;
+    }
+    pending = copy;
+    waiting = 1;
+    pthread_mutex_unlock(&boot_lock);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -85,11 +114,15 @@ __attribute__((visibility("default"))) int flight_boot(const char *code) {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t thread;
-    int rc = pthread_create(&thread, &attr, boot_thread, copy);
+    int rc = pthread_create(&thread, &attr, boot_thread, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
-        free(copy);
+        pthread_mutex_lock(&boot_lock);
+        free(pending);
+        pending = NULL;
+        waiting = 0;
+        pthread_mutex_unlock(&boot_lock);
         return -4;
     }
     return 0;

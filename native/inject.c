@@ -22,7 +22,9 @@
  *
  * Exit status: 0 ok; 2 usage; 3 no such process; 4 permission denied; 5 no libc / symbols;
  * 6 no safe moment found; 7 call failed in the target; 8 target died; 9 boot refused
- * (message on stderr, one line, prefixed "flight-inject: ").
+ * (message on stderr, one line, prefixed "flight-inject: "). When the boot thread of an earlier
+ * attach is still waiting for the GIL, no other is started: it runs this attach's code, and the
+ * status is 0 with "flight-inject: reused the waiting boot thread" on stdout.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -464,6 +466,11 @@ int main(int argc, char **argv) {
     close(mem_fd);
     if (rc == -1) die(EXIT_BOOT_REFUSED, "the target has no Python C API (not a CPython process?)");
     if (rc == -2) die(EXIT_BOOT_REFUSED, "Python is not initialized (or is finalizing) in the target");
+    if (rc == -5) die(EXIT_BOOT_REFUSED, "another attach is starting the agent in pid %d; try again", target_pid);
+    if (rc == 1) {
+        puts("flight-inject: reused the waiting boot thread");
+        return 0;
+    }
     if (rc != 0) die(EXIT_BOOT_REFUSED, "the boot thread could not start (code %ld)", rc);
     return 0;
 }

@@ -3,6 +3,12 @@
 ``/tmp/jupyterlab-flight-<uid>/agent-<pid>.sock`` and ``agent-<pid>.token`` (0600). The directory
 must be a real directory owned by that user with no access for others; anything else (a symlink, a
 directory planted by another user) is refused rather than used.
+
+Files of agents whose process is gone (killed without a detach) or whose pid now belongs to
+another process are removed whenever the directory is used (``remove_stale``: by the client
+before it looks for an agent, by an agent when it starts). A process is told apart from an
+earlier one with the same pid by its start time: the one the token file records, and, for the
+other files, their modification time against it.
 """
 
 from __future__ import annotations
@@ -109,6 +115,79 @@ def write_private_file(path: str, content: dict) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(content, f)
     os.replace(tmp, path)
+
+
+def process_start_epoch(pid: int) -> float | None:
+    """When the process started, in seconds since the epoch (to compare with file times)."""
+    ticks = process_start_time(pid)
+    if ticks is None:
+        return None
+    try:
+        with open("/proc/stat") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+    except (OSError, StopIteration, ValueError):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+_AGENT_FILE_SUFFIXES = (".sock", ".token", ".error", ".lock")
+CLOCK_SLACK_S = 2.0  # the boot time is kept in whole seconds: a file this close to the start is not judged
+
+
+def _agent_pid(name: str) -> int | None:
+    """The pid of ``agent-<pid>.<suffix>`` (and its ``.tmp`` files), ``inject-<pid>.lock``."""
+    for prefix in ("agent-", "inject-"):
+        if name.startswith(prefix):
+            digits = name[len(prefix) :].split(".", 1)[0]
+            return int(digits) if digits.isdigit() else None
+    return None
+
+
+def remove_stale(directory: str) -> list:
+    """Remove the files of agents whose process is gone or is another process now; returns
+    their names. Files of a live agent, or of one that is starting, are never touched."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    removed = []
+    starts: dict = {}
+    for name in sorted(names):
+        pid = _agent_pid(name)
+        if pid is None:
+            continue
+        path = os.path.join(directory, name)
+        if pid not in starts:
+            starts[pid] = (process_start_time(pid), process_start_epoch(pid))
+        ticks, epoch = starts[pid]
+        if ticks is None:
+            stale = True  # the process is gone
+        elif name.startswith("inject-"):
+            stale = False  # a client holds it while it injects
+        elif name.endswith(".token"):
+            # written by another process with this pid (read twice: a new agent may replace it)
+            stale = _token_start(path) not in (ticks, None) and _token_start(path) not in (ticks, None)
+        else:
+            try:
+                stale = epoch is not None and os.lstat(path).st_mtime < epoch - CLOCK_SLACK_S
+            except OSError:
+                continue
+        if stale:
+            try:
+                os.unlink(path)
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
+
+
+def _token_start(path: str) -> int | None:
+    try:
+        with open(path) as f:
+            started = json.load(f).get("start_time")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return started if isinstance(started, int) else None
 
 
 def process_start_time(pid: int) -> int | None:

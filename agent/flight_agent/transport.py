@@ -79,6 +79,7 @@ class Transport:
         assert listener is not None
         try:
             self._write_token_file()
+            runtime.remove_stale(agent.runtime_dir)  # agents of processes that are gone: their files go
             while not agent.stopping:
                 timeout = agent.boost_left()  # a first request that streams never "answers"
                 if timeout is not None and timeout <= 0:

@@ -3,7 +3,8 @@
     client = attach(pid)      # an authenticated AgentClient
 
 Steps: check the process (process.py), look for its agent's token and socket in the target
-user's runtime directory (reuse), else start one (inject.py) and wait for it to come up.
+user's runtime directory (reuse; stale files of other agents are removed first), else start one
+(inject.py) and wait for it to come up.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import json
 import os
 import time
 
+from flight_agent import runtime
+
 from ..client import AgentClient, agent_paths, runtime_dir_for
 from ..errors import AgentRefused, AttachFailed, FlightError
 from .inject import inject_agent
 from .process import TargetProcess, inspect_process
-from .process import start_time as process_start_time
 
 ATTACH_TIMEOUT_S = 10.0  # the agent's thread must win the GIL; busy targets take longer
 
@@ -36,6 +38,7 @@ def _read_token(paths: dict, target: TargetProcess) -> dict | None:
 
 def find_agent(target: TargetProcess, timeout: float = 2.0) -> AgentClient | None:
     """Connect to the target's running agent, or None if it has none."""
+    remove_stale_files(target.uid)
     paths = agent_paths(target.uid, target.pid)
     info = _read_token(paths, target)
     if info is None:
@@ -46,7 +49,7 @@ def find_agent(target: TargetProcess, timeout: float = 2.0) -> AgentClient | Non
         return None
 
 
-def _wait_for_agent(target: TargetProcess, token: str, deadline: float) -> AgentClient:
+def _wait_for_agent(target: TargetProcess, token: str, deadline: float, timeout: float, reused: bool) -> AgentClient:
     """Connect as soon as the new agent listens, with the token we gave it."""
     paths = agent_paths(target.uid, target.pid)
     while time.monotonic() < deadline:
@@ -62,9 +65,14 @@ def _wait_for_agent(target: TargetProcess, token: str, deadline: float) -> Agent
             except FlightError:
                 pass  # not listening yet: try again
         time.sleep(0.001)
+    waiting = (
+        "the boot thread of an earlier try is still waiting for it (this try gave it its code: no other was started)"
+        if reused
+        else "the agent's boot thread waits for it (a later try reuses that thread)"
+    )
     raise AttachFailed(
-        f"pid {target.pid} did not start the agent within {ATTACH_TIMEOUT_S:g} s: a thread may hold the GIL "
-        f"without releasing it (a long C call?). 'stack --native' still reads it from outside: "
+        f"pid {target.pid} did not start the agent within {timeout:g} s: a thread may hold the GIL without "
+        f"releasing it (a long C call?); {waiting}. 'stack --native' still reads the process from outside: "
         f"flight_profiler {target.pid} --cmd 'stack --native'"
     )
 
@@ -96,35 +104,14 @@ def _injection_lock(pid: int) -> tuple:
     return fd, path
 
 
-def remove_stale_files(uid: int) -> None:
-    """Forget agents of processes that are gone (killed without a detach) or whose pid was reused."""
+def remove_stale_files(uid: int) -> list:
+    """Forget agents of processes that are gone (killed without a detach) or whose pid now belongs
+    to another process (by start time; runtime.remove_stale). Returns the names removed."""
     directory = runtime_dir_for(uid)
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith("inject-") and name.endswith(".lock") and not os.path.exists(f"/proc/{name[7:-5]}"):
-            try:  # left by an older version, or a client killed while attaching
-                os.unlink(os.path.join(directory, name))
-            except OSError:
-                pass
-            continue
-        if not name.startswith("agent-") or not name.endswith(".token"):
-            continue
-        try:
-            pid = int(name[len("agent-") : -len(".token")])
-            with open(os.path.join(directory, name)) as f:
-                started = json.load(f).get("start_time")
-        except (ValueError, OSError):
-            continue
-        if process_start_time(pid) == started:
-            continue  # alive: its agent stays
-        for path in agent_paths(uid, pid).values():
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    if not os.path.isdir(directory):
+        return []
+    agent_paths(uid, 0)  # the directory must be safe to use (UnsafeRuntime otherwise)
+    return runtime.remove_stale(directory)
 
 
 def attach(pid: int, timeout: float = ATTACH_TIMEOUT_S) -> AgentClient:
@@ -137,14 +124,13 @@ def attach(pid: int, timeout: float = ATTACH_TIMEOUT_S) -> AgentClient:
         client = find_agent(target)  # another client may have injected while we waited
         if client is not None:
             return client
-        remove_stale_files(target.uid)
         try:  # an error left by an earlier attach that gave up waiting is not this one's
             os.unlink(agent_paths(target.uid, target.pid)["error"])
         except OSError:
             pass
         deadline = time.monotonic() + timeout
-        token = inject_agent(target)
-        return _wait_for_agent(target, token, deadline)
+        token, reused = inject_agent(target, timeout)
+        return _wait_for_agent(target, token, deadline, timeout, reused)
     finally:
         try:  # no lock files pile up; a waiter on the old file re-checks for the agent anyway
             os.unlink(lock_path)

@@ -77,26 +77,32 @@ def _flight_boot(sources, runtime, error_path, token, switch_interval):
         finally:
             sys.meta_path.remove(Finder)
     sys.modules["flight_agent.server"].start_agent(runtime, token, NATIVE, switch_interval)
-# The boot and the first answer wait for the GIL at every file and socket call (the agent's
-# imports may read the standard library's files); threads spinning in Python hand it over only
-# every switch interval (5 ms): a short one from here (runtime.ShortSwitchInterval, which the
-# agent ends after its first answer; started in the agent instead, after the imports, an attach
-# with one busy thread took 151 ms instead of 58). CPython keeps whole microseconds, truncating.
-_flight_switch_interval = sys.getswitchinterval()
-sys.setswitchinterval((round(min(_flight_switch_interval, BOOST_SWITCH_INTERVAL) * 1e6) + 0.5) / 1e6)
-try:
-    _flight_boot(SOURCES, RUNTIME, ERROR_PATH, TOKEN, _flight_switch_interval)
-except BaseException:
-    sys.setswitchinterval((round(_flight_switch_interval * 1e6) + 0.5) / 1e6)
-    import json, os, traceback
+# A boot that gets the GIL only after its attach gave up (the target held the GIL: a long C call)
+# leaves, starting nothing; the next attach starts a fresh one (or its code runs in this thread,
+# if it is still waiting then: native/boot.c).
+if __import__("time").time() < DEADLINE:
+    # The boot and the first answer wait for the GIL at every file and socket call (the agent's
+    # imports may read the standard library's files); threads spinning in Python hand it over only
+    # every switch interval (5 ms): a short one from here (runtime.ShortSwitchInterval, which the
+    # agent ends after its first answer; started in the agent instead, after the imports, an attach
+    # with one busy thread took 151 ms instead of 58). CPython keeps whole microseconds, truncating.
+    _flight_switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval((round(min(_flight_switch_interval, BOOST_SWITCH_INTERVAL) * 1e6) + 0.5) / 1e6)
     try:
-        os.makedirs(RUNTIME, 0o700, exist_ok=True)
-        with open(ERROR_PATH + ".tmp", "w") as _f:
-            json.dump({"error": traceback.format_exc(limit=6)}, _f)
-        os.replace(ERROR_PATH + ".tmp", ERROR_PATH)
-    except OSError:
-        pass
+        _flight_boot(SOURCES, RUNTIME, ERROR_PATH, TOKEN, _flight_switch_interval)
+    except BaseException:
+        sys.setswitchinterval((round(_flight_switch_interval * 1e6) + 0.5) / 1e6)
+        import json, os, traceback
+        try:
+            os.makedirs(RUNTIME, 0o700, exist_ok=True)
+            with open(ERROR_PATH + ".tmp", "w") as _f:
+                json.dump({"error": traceback.format_exc(limit=6)}, _f)
+            os.replace(ERROR_PATH + ".tmp", ERROR_PATH)
+        except OSError:
+            pass
 """
+
+BOOT_GRACE_S = 2.0  # a boot that gets the GIL this long after its attach's deadline still starts
 
 
 def agent_package_dir() -> str:
@@ -127,11 +133,13 @@ def agent_sources() -> dict:
     return sources
 
 
-def bootstrap_code(target: TargetProcess, token: str) -> str:
+def bootstrap_code(target: TargetProcess, token: str, deadline: float) -> str:
+    """``deadline``: time.time() after which a boot that has just got the GIL leaves."""
     runtime = runtime_dir_for(target.uid)
     code = (
         f"SOURCES = {agent_sources()!r}\n"
         f"TOKEN = {token!r}\n"
+        f"DEADLINE = {deadline + BOOT_GRACE_S!r}\n"
         f"NATIVE = {BOOT_LIBRARY!r}\n"
         f"RUNTIME = {runtime!r}\n"
         f"ERROR_PATH = {agent_paths(target.uid, target.pid)['error']!r}\n"
@@ -153,7 +161,8 @@ def _write_temp(code: str, owner_uid: int) -> str:
     return path
 
 
-def _inject_native(target: TargetProcess, code_path: str) -> None:
+def _inject_native(target: TargetProcess, code_path: str) -> bool:
+    """True when the boot thread of an earlier attach, still waiting for the GIL, got this code."""
     if not os.access(INJECTOR, os.X_OK):
         raise AttachFailed(f"the native injector is missing ({INJECTOR}); reinstall jupyterlab-flight")
     try:
@@ -169,6 +178,7 @@ def _inject_native(target: TargetProcess, code_path: str) -> None:
             else _INJECTOR_EXIT.get(done.returncode, "injection failed")
         )
         raise AttachFailed(message.replace("flight-inject: ", "cannot attach: ", 1))
+    return "reused the waiting boot thread" in done.stdout
 
 
 def _inject_remote_exec(target: TargetProcess, code_path: str) -> None:
@@ -185,22 +195,27 @@ def _inject_remote_exec(target: TargetProcess, code_path: str) -> None:
         raise AttachFailed(f"cannot attach to pid {target.pid}: {last}")
 
 
-def inject_agent(target: TargetProcess) -> str:
-    """Start the agent; returns the token it will accept."""
+def inject_agent(target: TargetProcess, timeout: float) -> tuple:
+    """Start the agent; returns (the token it will accept, whether the boot thread of an earlier
+    attach that is still waiting for the GIL will run it). ``timeout``: how long the caller waits
+    for the agent (a boot that starts later leaves)."""
+    import time
+
     token = secrets.token_hex(32)
-    code_path = _write_temp(bootstrap_code(target, token), target.uid)
+    code_path = _write_temp(bootstrap_code(target, token, time.time() + timeout), target.uid)
+    reused = False
     try:
         if target.version >= REMOTE_EXEC_VERSION:
             _inject_remote_exec(target, code_path)
         else:
-            _inject_native(target, code_path)
+            reused = _inject_native(target, code_path)
     finally:
         if target.version < REMOTE_EXEC_VERSION:
             os.unlink(code_path)
         # remote_exec reads the file later, at the target's next safe point: the file is
         # removed by the next attach's cleanup of old boot files (cleanup_boot_files).
     cleanup_boot_files()
-    return token
+    return token, reused
 
 
 def cleanup_boot_files(max_age_s: float = 300.0) -> None:
