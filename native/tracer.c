@@ -7,8 +7,9 @@
  * freed, so only the calls worth showing are ever handed to Python. Like boot.c it finds the
  * Python C API at run time (one binary for 3.9-3.13).
  *
- * Per thread: flight_tracer_start() on the traced call's thread, flight_tracer_stop() when it
- * returns, then flight_tracer_nodes() to read the tree and flight_tracer_free().
+ * Per thread: begin() on the traced call's thread, stop() when it returns, then
+ * flight_tracer_nodes() to read the tree and free(). The calls made for every traced call are
+ * builtins (flight_tracer_builtins(): no ctypes conversion on the hot path).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -46,6 +47,7 @@ typedef struct {
     int32_t max_depth; /* 0: no limit, and folding under the interval applies */
     int started, finished, cut;
     int64_t owner;     /* the trace stream that started it */
+    void *stop;        /* what the observation's hook calls when the traced call ends, or NULL */
     int profile_removed; /* by a cancel: stop must not remove someone else's profiler */
     int32_t seen_cancels;
 } tracer;
@@ -65,11 +67,26 @@ static int is_cancelled(int64_t owner) {
     return 0;
 }
 
+typedef struct {
+    const char *name;
+    void *meth;
+    int flags;
+    const char *doc;
+} MethodDef;
+#define METH_FASTCALL 0x0080
+
 static struct {
     void (*set_profile)(TraceFunc, PyObject *);
     PyObject *(*frame_get_code)(PyFrameObject *);
     void (*incref)(PyObject *);
     void (*decref)(PyObject *);
+    long long (*as_long_long)(PyObject *);
+    PyObject *(*from_long)(long);
+    PyObject *(*cfunction_new)(MethodDef *, PyObject *, PyObject *);
+    PyObject *(*tuple_new)(intptr_t);
+    int (*tuple_set)(PyObject *, intptr_t, PyObject *);
+    PyObject *(*err_occurred)(void);
+    PyObject *none;
 } api;
 
 static int resolve(void) {
@@ -77,8 +94,17 @@ static int resolve(void) {
     api.frame_get_code = (PyObject * (*)(PyFrameObject *)) dlsym(RTLD_DEFAULT, "PyFrame_GetCode");
     api.incref = (void (*)(PyObject *))dlsym(RTLD_DEFAULT, "Py_IncRef");
     api.decref = (void (*)(PyObject *))dlsym(RTLD_DEFAULT, "Py_DecRef");
+    api.none = (PyObject *)dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
+    *(void **)(&api.as_long_long) = dlsym(RTLD_DEFAULT, "PyLong_AsLongLong");
+    *(void **)(&api.from_long) = dlsym(RTLD_DEFAULT, "PyLong_FromLong");
+    *(void **)(&api.cfunction_new) = dlsym(RTLD_DEFAULT, "PyCFunction_NewEx");
+    *(void **)(&api.tuple_new) = dlsym(RTLD_DEFAULT, "PyTuple_New");
+    *(void **)(&api.tuple_set) = dlsym(RTLD_DEFAULT, "PyTuple_SetItem");
+    *(void **)(&api.err_occurred) = dlsym(RTLD_DEFAULT, "PyErr_Occurred");
     void (*set_profile)(TraceFunc, PyObject *) = (void (*)(TraceFunc, PyObject *))dlsym(RTLD_DEFAULT, "PyEval_SetProfile");
-    if (!api.frame_get_code || !api.incref || !api.decref || !set_profile) return 0;
+    if (!api.frame_get_code || !api.incref || !api.decref || !api.none || !api.as_long_long || !api.from_long ||
+        !api.cfunction_new || !api.tuple_new || !api.tuple_set || !api.err_occurred || !set_profile)
+        return 0;
     api.set_profile = set_profile;
     return 1;
 }
@@ -165,13 +191,24 @@ static int profile(PyObject *unused, PyFrameObject *frame, int what, PyObject *a
     switch (what) {
     case WHAT_CALL: {
         PyObject *code = api.frame_get_code(frame); /* a new reference */
-        if (!t->started) t->started = 1;
-        open_call(t, code, 0, frame);
+        if ((void *)code == t->stop) {
+            /* the observation's hook runs: the traced call is over */
+            while (t->depth > 0) close_call(t);
+            t->finished = 1;
+        } else {
+            if (!t->started) t->started = 1;
+            open_call(t, code, 0, frame);
+        }
         api.decref(code);
         break;
     }
     case WHAT_C_CALL:
-        if (t->started) open_call(t, arg, 1, NULL);
+        if ((void *)arg == t->stop) {
+            while (t->depth > 0) close_call(t);
+            t->finished = 1;
+        } else if (t->started && t->depth > 0 && t->open[t->depth - 1].frame == frame) {
+            open_call(t, arg, 1, NULL); /* made by the innermost open call (not by a hook of ours) */
+        }
         break;
     case WHAT_RETURN:
         if (t->started && t->depth > 0 && t->open[t->depth - 1].frame == frame) close_call(t);
@@ -186,8 +223,13 @@ static int profile(PyObject *unused, PyFrameObject *frame, int what, PyObject *a
     return 0;
 }
 
-__attribute__((visibility("default"))) int flight_tracer_start(int64_t interval_ns, int32_t max_depth, int32_t capacity,
-                                                               PyObject *marker, int64_t owner) {
+/* Start tracing this thread's current call. root: the traced call's frame when it is already
+ * running (the observation hooks run inside it), or None: the next call to start is the root.
+ * stop: what the observation's hook runs when the traced call ends, a code object (a call event)
+ * or a builtin (a c_call event): it closes the tree. None when no event comes from the hooks. */
+__attribute__((visibility("default"))) int flight_tracer_begin(int64_t interval_ns, int32_t max_depth, int32_t capacity,
+                                                               PyObject *marker, int64_t owner, PyObject *root,
+                                                               PyObject *stop) {
     if (!resolve()) return -1;
     if (current) return -2; /* this thread is already traced (a recursive call) */
     tracer *t = calloc(1, sizeof(tracer));
@@ -209,6 +251,13 @@ __attribute__((visibility("default"))) int flight_tracer_start(int64_t interval_
     t->max_depth = max_depth;
     t->owner = owner;
     t->seen_cancels = cancel_count;
+    t->stop = stop != api.none ? (void *)stop : NULL;
+    if (root != api.none) {
+        PyObject *code = api.frame_get_code((PyFrameObject *)root);
+        t->started = 1;
+        open_call(t, code, 0, root);
+        api.decref(code);
+    }
     current = t;
     api.set_profile(profile, marker); /* sys.getprofile() shows the marker: others see we are here */
     return 0;
@@ -244,4 +293,55 @@ __attribute__((visibility("default"))) void flight_tracer_free(void) {
 __attribute__((visibility("default"))) void flight_tracer_cancel(int64_t owner) {
     cancelled[cancel_count % MAX_CANCELLED] = owner;
     cancel_count++;
+}
+
+/* -- the same as builtins, for the calls made at every traced call -------------------------- */
+
+static PyObject *builtin_begin(PyObject *self, PyObject *const *args, intptr_t nargs) {
+    (void)self;
+    if (nargs != 7) return api.from_long(-4);
+    long long interval = api.as_long_long(args[0]), depth = api.as_long_long(args[1]);
+    long long capacity = api.as_long_long(args[2]), owner = api.as_long_long(args[4]);
+    if (api.err_occurred()) return NULL;
+    return api.from_long(flight_tracer_begin(interval, (int32_t)depth, (int32_t)capacity, args[3], owner, args[5], args[6]));
+}
+
+static PyObject *builtin_stop(PyObject *self, PyObject *const *args, intptr_t nargs) {
+    (void)self, (void)args, (void)nargs;
+    return api.from_long(flight_tracer_stop());
+}
+
+static PyObject *builtin_cut(PyObject *self, PyObject *const *args, intptr_t nargs) {
+    (void)self, (void)args, (void)nargs;
+    return api.from_long(flight_tracer_cut());
+}
+
+static PyObject *builtin_free(PyObject *self, PyObject *const *args, intptr_t nargs) {
+    (void)self, (void)args, (void)nargs;
+    flight_tracer_free();
+    api.incref(api.none);
+    return api.none;
+}
+
+static MethodDef builtin_defs[] = {
+    {"flight_tracer_begin", (void *)builtin_begin, METH_FASTCALL, NULL},
+    {"flight_tracer_stop", (void *)builtin_stop, METH_FASTCALL, NULL},
+    {"flight_tracer_cut", (void *)builtin_cut, METH_FASTCALL, NULL},
+    {"flight_tracer_free", (void *)builtin_free, METH_FASTCALL, NULL},
+};
+
+/* (begin, stop, cut, free) as builtins; NULL when the C API is not found. */
+__attribute__((visibility("default"))) PyObject *flight_tracer_builtins(void) {
+    if (!resolve()) return NULL;
+    PyObject *out = api.tuple_new(4);
+    if (!out) return NULL;
+    for (int i = 0; i < 4; i++) {
+        PyObject *function = api.cfunction_new(&builtin_defs[i], NULL, NULL);
+        if (!function) {
+            api.decref(out);
+            return NULL;
+        }
+        api.tuple_set(out, i, function);
+    }
+    return out;
 }

@@ -12,6 +12,7 @@ import _thread
 import socket
 
 from . import SCHEMA_VERSION, protocol
+from .threads import NamedThread
 
 TYPE_CHECKING = False  # typing's own constant would import typing into the target; mypy reads this one too
 if TYPE_CHECKING:
@@ -54,11 +55,13 @@ class Connection:
         with self.send_lock:
             self.sock.sendall(b"".join(frames))
 
-    def run_user_code(self, fn, interruptible: bool = False):
-        """Run code that comes from the user (expressions, console); Ctrl-C may interrupt it."""
+    def run_user_code(self, fn, interruptible: bool = False, thread_name: str = "flight-console"):
+        """Run code that comes from the user (console, a replay); Ctrl-C may interrupt it. The
+        target's ``threading.current_thread()`` names this thread ``thread_name`` meanwhile."""
         self.running_user_code = interruptible
         try:
-            return fn()
+            with NamedThread(thread_name):
+                return fn()
         finally:
             self.running_user_code = False
 

@@ -1,7 +1,8 @@
 """Dispatch: what one request asks for, and its answer.
 
 Ops: ``run`` (a command of the registry, commands/__init__.py), ``interrupt`` (console code that
-another connection runs), ``stop_stream`` (another connection's stream), ``detach``, ``ping``.
+another connection runs), ``stop_stream`` (another connection's stream), ``detach``, ``ping``,
+``threads`` (the client's ``stack --native`` names what it reads from outside).
 A command's module returns either records (sent, then the request's end) or a Stream (pumped,
 pump.py): the dispatcher knows no command by name.
 
@@ -124,7 +125,23 @@ def _ping(connection: Connection, request: dict) -> bool:
     return True
 
 
-OPS = {"run": _run, "interrupt": _interrupt, "stop_stream": _stop_stream, "detach": _detach, "ping": _ping}
+def _threads(connection: Connection, request: dict) -> bool:
+    """For the client's ``stack --native``: which threads are the agent's, and the names and
+    idents of the others (pystack reads native ids only)."""
+    from .commands.stack import thread_list
+
+    connection.reply(request.get("id"), thread_list(connection.agent))
+    return True
+
+
+OPS = {
+    "run": _run,
+    "interrupt": _interrupt,
+    "stop_stream": _stop_stream,
+    "detach": _detach,
+    "ping": _ping,
+    "threads": _threads,
+}
 
 
 def reset(connection: Connection | None = None) -> None:

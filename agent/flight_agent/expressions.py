@@ -27,6 +27,9 @@ class ExpressionError(CommandError):
 # What compiling the user's text may raise: a null byte is a ValueError before 3.12, a huge or
 # deeply nested literal an OverflowError or RecursionError.
 COMPILE_ERRORS = (SyntaxError, ValueError, OverflowError, RecursionError)
+# What an expression's evaluation may raise and is reported: exit() too, which would otherwise end
+# the target from inside an observed call (KeyboardInterrupt, the target's own Ctrl-C, goes on).
+_RAISED = (Exception, SystemExit, GeneratorExit)
 
 
 def compile_expression(expression: str):
@@ -43,11 +46,25 @@ def evaluate(expression: str, names: dict, code=None):
     namespace.update(names)
     try:
         return eval(code, namespace)
-    except Exception as e:
+    except _RAISED as e:
         raise ExpressionError(expression, e, "evaluate") from None
 
 
 CALL_NAMES = ("target", "args", "kwargs", "return_obj", "cost", "exception")
+ARGUMENT_NAMES = frozenset(("target", "args", "kwargs"))
+_DYNAMIC = frozenset(("eval", "exec", "locals", "vars", "globals"))  # may read any name
+
+
+def names_used(expression: str) -> frozenset:
+    """The names an expression may read (those of nested lambdas and comprehensions included);
+    CALL_NAMES entirely when it could read names dynamically (eval, locals(), ...)."""
+    stack = [compile_expression(expression)]
+    names: set = set()
+    while stack:
+        code = stack.pop()
+        names.update(code.co_names)
+        stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return frozenset(CALL_NAMES) if names & _DYNAMIC else frozenset(names)
 
 
 class CallExpression:
@@ -59,7 +76,7 @@ class CallExpression:
 
     def __init__(self, expression: str):
         self.text = expression
-        compile_expression(expression)  # a clear error for bad syntax, with the user's text
+        self.names = names_used(expression)  # also a clear error for bad syntax, with the user's text
         source = f"lambda {', '.join(CALL_NAMES)}: (\n{expression}\n)"
         try:
             self.function = eval(compile(source, "<flight expression>", "eval"), {"__builtins__": builtins})
@@ -69,5 +86,5 @@ class CallExpression:
     def __call__(self, target, args, kwargs, return_obj, cost, exception):
         try:
             return self.function(target, args, kwargs, return_obj, cost, exception)
-        except Exception as e:
+        except _RAISED as e:
             raise ExpressionError(self.text, e, "evaluate") from None

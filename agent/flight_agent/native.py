@@ -1,8 +1,11 @@
-"""The agent's native part: the C profile function of ``trace`` (native/tracer.c).
+"""The agent's native part: the C hooks of method observation (native/observe.c) and the C
+profile function of ``trace`` (native/tracer.c).
 
-It lives in the library the attach step loaded into the target (``libflight_boot.so``); the
-attaching client says where (``set_library``). Loaded with ctypes on first use; if it cannot be
-loaded, ``trace`` uses its Python profile function instead.
+They live in the library the attach step loaded into the target (``libflight_boot.so``); the
+attaching client says where (``set_library``). Loaded with ctypes on first use (``PyDLL``: calls
+keep the GIL, as the C code expects). What the library lacks (it cannot be loaded, or an older
+attach loaded an older one into this process) is done in Python instead: the observation hooks
+(hooks/calls.py) and trace's Python profile function.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 _path: str | None = None
 _library = None
 _failed = False
+_tracer = None
+_tracer_failed = False
 
 
 def set_library(path: str | None) -> None:
@@ -18,15 +23,59 @@ def set_library(path: str | None) -> None:
         _path = path
 
 
-def tracer():
-    """The loaded library, or None."""
+def _load():
     global _library, _failed
     if _library is not None or _failed or _path is None:
         return _library
     try:
         import ctypes
 
-        library = ctypes.PyDLL(_path)  # PyDLL: calls keep the GIL, as the C code expects
+        _library = ctypes.PyDLL(_path)
+        _library.ctypes = ctypes
+    except OSError:
+        _failed = True
+    return _library
+
+
+def observe_hooks(plan: list):
+    """(enter, leave): the builtins an instrumented code object calls (3.9-3.11), or None."""
+    library = _load()
+    if library is None:
+        return None
+    try:
+        function = library.flight_observe_hooks
+        function.argtypes = [library.ctypes.py_object]
+        function.restype = library.ctypes.py_object
+        return function(plan)
+    except (AttributeError, ValueError):  # an older library; or NULL: the C API was not found
+        return None
+
+
+def observe_callbacks(plans: dict):
+    """(PY_START, PY_RETURN, PY_UNWIND): sys.monitoring callbacks for the code objects in
+    ``plans`` (3.12+), or None."""
+    library = _load()
+    if library is None:
+        return None
+    try:
+        function = library.flight_observe_callbacks
+        function.argtypes = [library.ctypes.py_object]
+        function.restype = library.ctypes.py_object
+        return function(plans)
+    except (AttributeError, ValueError):
+        return None
+
+
+def tracer():
+    """The loaded library, set up for trace's C profile function, or None."""
+    global _tracer, _tracer_failed
+    if _tracer is not None or _tracer_failed:
+        return _tracer
+    library = _load()
+    if library is None:
+        return None
+    try:
+        ctypes = library.ctypes
 
         class Node(ctypes.Structure):
             _fields_ = [
@@ -39,22 +88,29 @@ def tracer():
                 ("folded_ns", ctypes.c_int64),
             ]
 
-        library.flight_tracer_start.argtypes = [
+        # (interval ns, max depth, capacity, marker, owner, root frame or None, stop or None)
+        library.flight_tracer_begin.argtypes = [
             ctypes.c_int64,
             ctypes.c_int32,
             ctypes.c_int32,
             ctypes.py_object,
             ctypes.c_int64,
+            ctypes.py_object,
+            ctypes.py_object,
         ]
-        library.flight_tracer_start.restype = ctypes.c_int
+        library.flight_tracer_begin.restype = ctypes.c_int
         library.flight_tracer_stop.restype = ctypes.c_int32
         library.flight_tracer_nodes.restype = ctypes.POINTER(Node)
         library.flight_tracer_cut.restype = ctypes.c_int32
         library.flight_tracer_free.restype = None
         library.flight_tracer_cancel.argtypes = [ctypes.c_int64]
         library.flight_tracer_cancel.restype = None
-        library.ctypes = ctypes
-        _library = library
-    except (OSError, AttributeError):
-        _failed = True
-    return _library
+        # What every traced call calls, as builtins (a ctypes call costs as much as a small trace):
+        # begin(interval ns, max depth, capacity, marker, owner, root or None, stop or None),
+        # stop(), cut(), free()
+        library.flight_tracer_builtins.restype = ctypes.py_object
+        library.begin, library.stop, library.cut, library.free = library.flight_tracer_builtins()
+        _tracer = library
+    except (AttributeError, ValueError):  # an older library; or NULL (no C API found)
+        _tracer_failed = True
+    return _tracer

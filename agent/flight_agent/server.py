@@ -39,7 +39,7 @@ class Agent:
         self.connection_counter = 0
         self.lock = _thread.allocate_lock()
         self.stopping = False
-        self.thread_idents: set = set()
+        self.threads: dict = {}  # ident -> native id of the agent's own threads (hidden everywhere)
         self.transport = Transport(self)
         self.started = time.time()
         # The attach's short switch interval: from the start until the first answer, or BOOST_MAX_S
@@ -91,7 +91,14 @@ class Agent:
         _forget_agent(self)
 
     def own_thread_idents(self) -> set:
-        return set(self.thread_idents)
+        return set(self.threads)
+
+    def thread_started(self) -> None:
+        """Called first on each thread of the agent's."""
+        self.threads[_thread.get_ident()] = _thread.get_native_id()
+
+    def thread_ended(self) -> None:
+        self.threads.pop(_thread.get_ident(), None)
 
     # -- connections -------------------------------------------------------------------------
     def open_connection(self, sock: socket.socket) -> Connection | None:

@@ -74,7 +74,7 @@ class Transport:
 
     def _accept_loop(self) -> None:
         agent = self.agent
-        agent.thread_idents.add(_thread.get_ident())
+        agent.thread_started()
         listener = self.listener
         assert listener is not None
         try:
@@ -104,13 +104,13 @@ class Transport:
             listener.close()
             os.close(self.wake_r)
             os.close(self.wake_w)
-            agent.thread_idents.discard(_thread.get_ident())
+            agent.thread_ended()
             agent.accepting_ended()
 
     def _serve(self, connection: Connection) -> None:
         agent = self.agent
         connection.thread_ident = _thread.get_ident()
-        agent.thread_idents.add(connection.thread_ident)
+        agent.thread_started()
         try:
             if not self._authenticate(connection):
                 return
@@ -126,7 +126,7 @@ class Transport:
             pass
         finally:
             agent.close_connection(connection)
-            agent.thread_idents.discard(connection.thread_ident)
+            agent.thread_ended()
 
     def _authenticate(self, connection: Connection) -> bool:
         agent = self.agent

@@ -16,21 +16,19 @@ from .. import capture
 from ..arguments import Arguments
 from ..connection import Connection
 from ..expressions import COMPILE_ERRORS
+from ..tracebacks import user_traceback
 from ..values import TreeOptions, type_name, value_tree
 
 MAX_OUTPUT_CHARS = 1 << 20
 
 
 def _format_exception(e: BaseException, only: bool = False) -> str:
-    """The traceback from the user's code down, without the agent's own frames."""
-    import traceback
-
+    """The traceback of the user's code (theirs and the target's), without the agent's frames."""
     if only:
+        import traceback
+
         return "".join(traceback.format_exception_only(type(e), e))
-    tb = e.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != "<flight console>":
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(e), e, tb))
+    return user_traceback(e)
 
 
 def _compile(source: str):

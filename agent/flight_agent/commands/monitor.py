@@ -76,6 +76,7 @@ class MonitorStream(ObservingStream):
             raise CommandError("-c must be a positive number of seconds")
         # limit: how many cycles (None: until stopped); every call counts, so no filter
         super().__init__(args, limit=args.optional_integer("limit"), filter_text=None)
+        self.needs_args = False  # counts and costs only
         self.index = 0
         self.cycle = Cycle()
         self.lock = _thread.allocate_lock()

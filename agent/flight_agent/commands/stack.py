@@ -1,15 +1,17 @@
 """stack: every Python thread's frames (and asyncio tasks with -a), read inside the target.
 
-Thread names and daemon flags come from ``threading`` only if the target imported it. The agent's
-own threads are left out. Which thread holds the GIL cannot be known from inside (the agent holds
-it while it looks), so ``gil`` is null here; reading the process from outside (``--native``)
-reports it.
+Threads are named as ``threading`` would name them, also when the target never imported it (the
+main thread is "MainThread"), with both ids: ``thread_id`` (the ident: lock owners, ``threading``)
+and ``native_id`` (the kernel's: top, py-spy, pystack). The agent's own threads are left out.
+Which thread holds the GIL cannot be known from inside (the agent holds it while it looks), so
+``gil`` is null here; reading the process from outside (``--native``) reports it.
 """
 
 from __future__ import annotations
 
 import sys
 
+from .. import threads
 from ..arguments import Arguments
 from ..connection import Connection
 
@@ -37,40 +39,42 @@ def _frame_list(frame, limit: int = MAX_FRAMES) -> tuple[list, int]:
     return frames, omitted
 
 
-def _thread_objects() -> dict:
-    threading = sys.modules.get("threading")
-    if threading is None:
-        return {}
-    try:
-        return {t.ident: t for t in threading.enumerate()}
-    except Exception:
-        return {}
-
-
-def collect_threads(exclude: set) -> list:
-    threading = sys.modules.get("threading")
-    main_ident = threading.main_thread().ident if threading is not None else None
-    objects = _thread_objects()
-    threads = []
-    for ident, frame in sys._current_frames().items():
-        if ident in exclude:
-            continue
-        t = objects.get(ident)
+def collect_threads(agent) -> list:
+    """Every Python thread but the agent's own, named as ``threading`` would (threads.py)."""
+    own = agent.own_thread_idents()
+    current = {ident: frame for ident, frame in sys._current_frames().items() if ident not in own}
+    described = threads.describe(list(current), known=dict(agent.threads))
+    out = []
+    for ident, frame in current.items():
+        info = described[ident]
         frames, omitted = _frame_list(frame)
         entry = {
             "thread_id": ident,
-            "native_id": getattr(t, "native_id", None),
-            "name": t.name if t is not None else ("MainThread" if ident == main_ident else None),
-            "daemon": t.daemon if t is not None else None,
-            "main": ident == main_ident,
+            "native_id": info["native_id"],
+            "name": info["name"],
+            "daemon": info["daemon"],
+            "main": info["main"],
             "gil": None,
             "frames": frames,
         }
         if omitted:
             entry["frames_omitted"] = omitted
-        threads.append(entry)
-    threads.sort(key=lambda t: (not t["main"], t["name"] or "", t["thread_id"]))
-    return threads
+        out.append(entry)
+    out.sort(key=lambda t: (not t["main"], t["name"] or "", t["thread_id"]))
+    return out
+
+
+def thread_list(agent) -> dict:
+    """For the client (stack --native, read from outside): the agent's own native ids, to leave
+    out, and every other thread's names and ids, to name what pystack reads."""
+    own = agent.own_thread_idents()
+    idents = [ident for ident in sys._current_frames() if ident not in own]
+    described = threads.describe(idents, known=dict(agent.threads))
+    return {
+        "kind": "threads",
+        "agent_native_ids": sorted(n for n in agent.threads.values() if n is not None),
+        "threads": [dict(info, thread_id=ident) for ident, info in described.items()],
+    }
 
 
 def _all_tasks() -> list:
@@ -154,7 +158,7 @@ def run(args: Arguments, connection: Connection) -> list:
         "kind": "stack",
         "pid": connection.agent.pid,
         "source": "agent",
-        "threads": collect_threads(connection.agent.own_thread_idents()),
+        "threads": collect_threads(connection.agent),
     }
     if asyncio:
         record["tasks"] = collect_tasks()

@@ -81,18 +81,44 @@ class CallTree:
     """The profile function of one traced call, and the tree it builds."""
 
     def __init__(
-        self, root_frame_id: int | None, interval_s: float, depth: int | None, is_async: bool = False, owner=None
+        self,
+        root_frame,
+        interval_s: float,
+        depth: int | None,
+        is_async: bool = False,
+        owner=None,
+        stop=None,
     ):
+        """``root_frame``: the observed call's frame, already running (None: the next call that
+        starts is the root). ``stop``: what the observation's hook runs when the observed call
+        ends, a code object (a call event) or a builtin (a c_call event); None when no profile event
+        reaches us from the hooks."""
         self.interval = interval_s
         self.depth = depth
         self.root: Node | None = None
-        self.root_frame = root_frame_id
+        self.root_frame = None
         self.stack: list = []  # (frame id or None for builtins, node or None when beyond -d)
         self.nodes = 0
         self.cut = False
         self.suspended_at: float | None = None
         self.is_async = is_async  # only a coroutine's frame comes back after returning
         self.owner = owner  # the TraceStream: once it is closed, this profile function removes itself
+        self.stop = stop
+        self.stopped = False
+        if root_frame is not None:
+            self.root = _code_node(root_frame)
+            self.root_frame = id(root_frame)
+            self.stack.append((id(root_frame), self.root))
+
+    def finish_root(self) -> None:
+        """Close what is open: the observed call has ended."""
+        while self.stack:
+            if len(self.stack) == 1:
+                if self.root is not None:
+                    self.root.cost += time.perf_counter() - self.root.start
+                self.stack.pop()
+            else:
+                self._pop()
 
     def _push(self, frame_key, node: Node | None) -> None:
         if node is not None:
@@ -122,9 +148,14 @@ class CallTree:
         if self.owner is not None and self.owner.key is None:
             sys.setprofile(None)  # the trace ended while this call ran: leave nothing behind
             return
+        if self.stopped:
+            return
         try:
             if event == "call":
-                if not self.stack:
+                if frame.f_code is self.stop:  # our hook: the observed call is over
+                    self.stopped = True
+                    self.finish_root()
+                elif not self.stack:
                     if self.root is None and (self.root_frame is None or id(frame) == self.root_frame):
                         self.root = _code_node(frame)
                         self.root_frame = id(frame)
@@ -141,7 +172,10 @@ class CallTree:
                 elif frame.f_back is not None and id(frame.f_back) == self.stack[-1][0]:
                     self._push(id(frame), _code_node(frame))
             elif event == "c_call":
-                if self.stack and id(frame) == self.stack[-1][0]:
+                if arg is self.stop:  # our hook: the observed call is over
+                    self.stopped = True
+                    self.finish_root()
+                elif self.stack and id(frame) == self.stack[-1][0]:
                     self._push(None, _builtin_node(arg))
             elif event == "return":
                 if self.stack and self.stack[-1][0] == id(frame):
@@ -220,14 +254,19 @@ class TraceStream(ObservingStream):
         if sys.getprofile() is not None:
             self.skipped_busy += 1  # someone else profiles this thread (or a recursive call): leave it
             return
+        hook = call.probe.hook if call.probe is not None else None
+        if hook is None:
+            return
+        root = call.frame if hook.root_frame_known else None  # None: the next call to start is the root
         library = native.tracer() if not self.site.is_async else None
         if library is not None:
             interval_ns = int(self.interval_s * 1e9)
-            if library.flight_tracer_start(interval_ns, self.depth or 0, MAX_NODES, self.marker, id(self)) == 0:
+            started = library.begin(interval_ns, self.depth or 0, MAX_NODES, self.marker, id(self), root, hook.stop)
+            if started == 0:
                 call.state = {"native": library}
                 return
         # the Python profile function: async functions (await nodes), or no native library
-        tree = CallTree(None, self.interval_s, self.depth, self.site.is_async, owner=self)
+        tree = CallTree(root, self.interval_s, self.depth, self.site.is_async, owner=self, stop=hook.stop)
         call.state = {"trace": tree}
         sys.setprofile(tree)
 
@@ -237,16 +276,16 @@ class TraceStream(ObservingStream):
             return  # not traced (another profiler was active)
         library = state.get("native")
         if library is not None:
-            count = library.flight_tracer_stop()
+            count = library.stop()
             try:
                 root, cut = None, False
                 if count > 0 and call.cost_ms >= self.entrance_ms:
                     index, _ = self.admit(call)
                     if index is not None:
-                        root, cut = _native_tree(library, count), bool(library.flight_tracer_cut())
+                        root, cut = _native_tree(library, count), bool(library.cut())
                         self.report(call, index, root, cut)
             finally:
-                library.flight_tracer_free()
+                library.free()
             return
         tree: CallTree = state.pop("trace")
         if sys.getprofile() is tree:
@@ -256,12 +295,7 @@ class TraceStream(ObservingStream):
         index, _ = self.admit(call)
         if index is None:
             return
-        while tree.stack:  # frames left open (a profile event we did not see): close them
-            if len(tree.stack) == 1:
-                tree.root.cost += time.perf_counter() - tree.root.start
-                tree.stack.pop()
-            else:
-                tree._pop()
+        tree.finish_root()  # frames left open (a profile event we did not see): close them
         self.report(call, index, tree.root.as_record(), tree.cut)
 
     def report(self, call: Call, index: int, root: dict, cut: bool) -> None:

@@ -26,7 +26,8 @@ from ..expressions import ExpressionError, evaluate
 from ..hooks import observing
 from ..hooks.locate import Site
 from ..hooks.observing import ObservingStream, exception_info, thread_name
-from ..hooks.probe import Call
+from ..hooks.probe import Call, new_call
+from ..tracebacks import user_traceback
 from ..values import TreeOptions, value_tree
 
 FIRST_INDEX = 1000
@@ -46,6 +47,9 @@ def _size(obj) -> int:
         return 64
 
 
+REPLAY_THREAD = "flight-replay"  # what the target's threading calls the agent's thread during a replay
+
+
 class Record:
     def __init__(self, index: int, site: Site, call: Call, replay_of: int | None = None):
         self.index = index
@@ -53,10 +57,13 @@ class Record:
         self.time = call.start_time()
         self.cost_ms = call.cost_ms
         self.thread_id = call.thread_id
-        self.thread_name = thread_name(call.thread_id)
+        self.thread_name = REPLAY_THREAD if replay_of is not None else thread_name(call.thread_id)
         self.target, self.args, self.kwargs = call.target, call.args, call.kwargs
         self.return_value = call.return_value
         self.exception = call.exception
+        # as it is when the call ends: from the observed function down (the exception's own grows
+        # as it goes up the target's stack)
+        self.traceback = call.exception.__traceback__ if call.exception is not None else None
         self.replay_of = replay_of
         self.size = _size(call.args) + _size(call.kwargs) + _size(call.return_value) + 200
 
@@ -96,13 +103,9 @@ class Record:
             }
         )
         if self.exception is not None:
-            import traceback
-
             record["exception"] = dict(
                 exception_info(self.exception) or {},
-                traceback="".join(
-                    traceback.format_exception(type(self.exception), self.exception, self.exception.__traceback__)
-                ),
+                traceback=user_traceback(self.exception, self.traceback),
             )
         if self.replay_of is not None:
             record["replay_of"] = self.replay_of
@@ -160,6 +163,7 @@ class RecordStream(ObservingStream):
 
     def __init__(self, args: Arguments):
         super().__init__(args, limit=args.integer("limit"), filter_text=args.optional_text("filter"))
+        self.needs_args = True  # a record keeps them: it can be shown and replayed
 
     def exit(self, call: Call) -> None:
         index, _ = self.admit(call)
@@ -182,7 +186,7 @@ def _replay(record: Record, connection: Connection) -> Record:
     if site.func is None:
         raise CommandError("a nested function (-nm) cannot be replayed: it has no function object of its own")
     args = ((record.target,) if site.bound_first else ()) + tuple(record.args)
-    call = Call(site, record.target, record.args, record.kwargs)
+    call = new_call(site, record.target, record.args, record.kwargs)
     start = time.perf_counter()
 
     def run():
@@ -194,7 +198,7 @@ def _replay(record: Record, connection: Connection) -> Record:
         return result
 
     try:
-        call.return_value = connection.run_user_code(run, interruptible=True)
+        call.return_value = connection.run_user_code(run, interruptible=True, thread_name=REPLAY_THREAD)
     except Exception as e:
         call.exception = e
     call.cost_ms = (time.perf_counter() - start) * 1000.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..arguments import Arguments
 from ..connection import Connection
-from ..expressions import CallExpression, ExpressionError, compile_expression
+from ..expressions import ARGUMENT_NAMES, CallExpression, ExpressionError, compile_expression
 from ..hooks import observing
 from ..hooks.observing import ObservingStream, call_values, exception_info
 from ..hooks.probe import Call
@@ -41,6 +41,7 @@ class WatchStream(ObservingStream):
         self.options = TreeOptions.from_arguments(args)
         super().__init__(args, limit=args.integer("limit"), filter_text=args.optional_text("filter"))
         self.expressions = split_expressions(expr)
+        self.needs_args = self.needs_args or any(e.names & ARGUMENT_NAMES for e in self.expressions)
 
     def exit(self, call: Call) -> None:
         if self.exceptions_only and call.exception is None:

@@ -8,13 +8,14 @@ the ``-n`` limit, which counts shown calls only. Subclasses turn an admitted cal
 from __future__ import annotations
 
 import _thread
-import sys
+import types
 
+from .. import threads
 from ..arguments import Arguments
-from ..expressions import CALL_NAMES, CallExpression, ExpressionError
+from ..expressions import ARGUMENT_NAMES, CALL_NAMES, CallExpression, ExpressionError
 from ..streams import Stream
 from .locate import locate
-from .probe import Call, Observer, add_observer, remove_all, remove_observer
+from .probe import Call, Observer, add_observer, probe_of, remove_all, remove_observer
 
 
 def call_values(call: Call) -> tuple:
@@ -27,12 +28,7 @@ def call_names(call: Call) -> dict:
     return dict(zip(CALL_NAMES, call_values(call)))
 
 
-def thread_name(ident: int) -> str | None:
-    threading = sys.modules.get("threading")  # never imported by us: only if the target did
-    if threading is None:
-        return None
-    thread = threading._active.get(ident)
-    return thread.name if thread is not None else None
+thread_name = threads.name_of  # threading's name, "MainThread" (also without threading), or None
 
 
 def exception_info(e: BaseException | None) -> dict | None:
@@ -51,6 +47,7 @@ class CallFilter:
     def __init__(self, text: str | None):
         self.text = text
         self.expression = CallExpression(text) if text else None
+        self.needs_args = bool(self.expression is not None and self.expression.names & ARGUMENT_NAMES)
 
     def check(self, call: Call) -> tuple:
         """(show?, error dict or None)"""
@@ -72,14 +69,25 @@ class ObservingStream(Stream, Observer):
         where = args.text("module"), args.optional_text("class"), args.text("method"), args.optional_text("nested")
         self.site = locate(*where)
         self.filter = CallFilter(filter_text)
+        self.needs_args = self.filter.needs_args  # subclasses add what they show
         self.limit = limit
         self.count = 0
         self._count_lock = _thread.allocate_lock()
-        self.key = None  # the probe key while hooked
+        self.key: types.CodeType | None = None  # the probe key while hooked
 
     def start(self) -> list:
-        self.key = add_observer(self.site, self)  # type: ignore[assignment]
-        return [{"kind": "message", "text": self.started_text()}]
+        self.key = key = add_observer(self.site, self)
+        records = [{"kind": "message", "text": self.started_text()}]
+        probe = probe_of(key)
+        if probe is not None and probe.fallback_reason:
+            records.append(
+                {
+                    "kind": "message",
+                    "text": f"note: {probe.fallback_reason}, so {self.site.name} is hooked with a wrapper: "
+                    "while this runs, its frames show in the target's tracebacks and caller lookups",
+                }
+            )
+        return records
 
     def started_text(self) -> str:
         return (
