@@ -114,3 +114,20 @@ def tracer():
     except (AttributeError, ValueError):  # an older library; or NULL (no C API found)
         _tracer_failed = True
     return _tracer
+
+
+def mem_walk():
+    """``mem``'s object walk in C (native/memwalk.c), or None: called as
+    walk(objects, skip type or None, budget ns) -> (rows, tracked, untracked, errors, chunks,
+    longest hold ns), raising ValueError when the library finds the C API not as it expects."""
+    library = _load()
+    if library is None:
+        return None
+    try:
+        function = library.flight_mem_walk
+    except AttributeError:  # an older library
+        return None
+    ctypes = library.ctypes
+    function.argtypes = [ctypes.py_object, ctypes.py_object, ctypes.c_int64]
+    function.restype = ctypes.py_object
+    return function

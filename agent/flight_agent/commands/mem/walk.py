@@ -1,0 +1,155 @@
+"""The object walk: live objects by type, with pympler's semantics, in C or in Python.
+
+What is counted (as pympler's ``muppy.get_objects`` + ``summary.summarize``): every object the
+collector tracks (``gc.get_objects()``, frames left out) and the untracked objects they refer to
+directly (``tp_traverse``, one level), each once, with ``sys.getsizeof``'s shallow size. No
+collection is forced (pympler forces one) unless asked.
+
+The C walk (native/memwalk.c) hands the GIL over whenever it has held it for HOLD_BUDGET_NS; the
+Python walk is ordinary bytecode, which the interpreter switches away from as usual. The list of
+objects is released before the result is returned: nothing of the target is kept.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import types
+
+from ... import native
+
+HOLD_BUDGET_NS = 5_000_000  # the longest the C walk holds the GIL between hand-overs
+
+
+class Walk:
+    """One walk's result: rows keyed by type name (no reference to any object of the target)."""
+
+    def __init__(self, rows: dict, tracked: int, untracked: int, seconds: float, engine: str, longest_ms: float):
+        self.rows = rows  # name -> [count, size]
+        self.tracked = tracked
+        self.untracked = untracked
+        self.seconds = seconds
+        self.engine = engine  # "c" or "python"
+        self.longest_ms = longest_ms  # the longest GIL hold of the walk (C only), in ms
+        self.count = sum(r[0] for r in rows.values())
+        self.size = sum(r[1] for r in rows.values())
+
+
+_module_of = type.__dict__["__module__"].__get__
+_qualname_of = type.__dict__["__qualname__"].__get__
+
+
+def type_label(t: type) -> str:
+    """module.qualname, without 'builtins.' (read from the type's slots: no metaclass code runs)."""
+    try:
+        module = _module_of(t, type)
+        qualname = _qualname_of(t, type)
+    except Exception:
+        return getattr(t, "__name__", "?")
+    if not isinstance(module, str) or module == "builtins":
+        return str(qualname)
+    return f"{module}.{qualname}"
+
+
+def _merge(rows: dict, t: type, count: int, size: int) -> None:
+    label = type_label(t)
+    row = rows.get(label)
+    if row is None:
+        rows[label] = [count, size]
+    else:  # two classes of one name (a module reloaded): one row
+        row[0] += count
+        row[1] += size
+
+
+def walk(force_gc: bool = False, engine: str | None = None) -> Walk:
+    """engine None: C where the library loads, else Python; "python" forces the fallback."""
+    if force_gc:
+        gc.collect()
+    start = time.perf_counter()
+    function = native.mem_walk() if engine != "python" else None
+    if function is not None:
+        objects = gc.get_objects()
+        try:
+            result = function(objects, types.FrameType, HOLD_BUDGET_NS)
+        except ValueError:  # the C API not as the library expects: walk in Python
+            result = None
+        finally:
+            del objects
+        if result is not None:
+            found, tracked, untracked, _errors, _chunks, longest_ns = result
+            rows: dict = {}
+            for t, count, size in found:
+                _merge(rows, t, count, size)
+            del found, result
+            return Walk(rows, tracked, untracked, time.perf_counter() - start, "c", longest_ns / 1e6)
+    return _walk_python(start)
+
+
+def _walk_python(start: float) -> Walk:
+    by_type: dict = {}  # type -> [count, size]; types only, released below
+    seen: set = set()
+    getsizeof, is_tracked, referents, frame = sys.getsizeof, gc.is_tracked, gc.get_referents, types.FrameType
+    tracked = untracked = 0
+    objects = gc.get_objects()
+    try:
+        for o in objects:
+            t = type(o)
+            if t is frame:
+                continue
+            tracked += 1
+            for r in referents(o):
+                if not is_tracked(r) and id(r) not in seen:
+                    seen.add(id(r))
+                    untracked += 1
+                    rt = type(r)
+                    row = by_type.get(rt)
+                    if row is None:
+                        row = by_type[rt] = [0, 0]
+                    row[0] += 1
+                    row[1] += getsizeof(r, 0)
+            row = by_type.get(t)
+            if row is None:
+                row = by_type[t] = [0, 0]
+            row[0] += 1
+            row[1] += getsizeof(o, 0)
+    finally:
+        del objects
+        seen.clear()
+    rows: dict = {}
+    for t, (count, size) in by_type.items():
+        _merge(rows, t, count, size)
+    by_type.clear()
+    return Walk(rows, tracked, untracked, time.perf_counter() - start, "python", 0.0)
+
+
+def process_memory() -> dict:
+    """RSS (and PSS where /proc gives it) of this process, in bytes; None where unknown."""
+    rss = pss = None
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key == "Rss":
+                    rss = int(value.split()[0]) * 1024
+                elif key == "Pss":
+                    pss = int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if rss is None:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    if rss is None:
+        try:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss = peak if sys.platform == "darwin" else peak * 1024  # the peak: all there is
+        except (ImportError, OSError):
+            pass
+    return {"rss": rss, "pss": pss}
