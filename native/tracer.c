@@ -30,6 +30,7 @@ typedef struct {
     int32_t parent; /* index of the parent node, -1 for the root */
     int32_t builtin;
     int64_t folded_count, folded_ns;
+    int32_t raised; /* the call ended by an exception (a NULL return value, a c_exception) */
 } flight_node;
 
 typedef struct {
@@ -147,6 +148,7 @@ static void open_call(tracer *t, PyObject *obj, int builtin, void *frame) {
             n->parent = parent;
             n->builtin = builtin;
             n->cost_ns = n->folded_count = n->folded_ns = 0;
+            n->raised = 0;
             n->start_ns = now_ns();
         } else {
             t->cut = 1;
@@ -157,16 +159,18 @@ static void open_call(tracer *t, PyObject *obj, int builtin, void *frame) {
     t->depth++;
 }
 
-static void close_call(tracer *t) {
+static void close_call(tracer *t, int raised) {
     t->depth--;
     int32_t index = t->open[t->depth].node;
     if (t->depth == 0) t->finished = 1; /* the traced call returned */
     if (index < 0) return;
     flight_node *n = &t->nodes[index];
     n->cost_ns = now_ns() - n->start_ns;
+    n->raised = raised;
     /* Fold a short call into its parent. Its children were shorter still, so already folded:
-     * it is the last node, and freeing it is popping it. */
-    if (t->max_depth == 0 && n->parent >= 0 && n->cost_ns < t->interval_ns && index == t->count - 1) {
+     * it is the last node, and freeing it is popping it. A call that raised stays: the path of
+     * an exception is what the reader looks for. */
+    if (t->max_depth == 0 && n->parent >= 0 && n->cost_ns < t->interval_ns && index == t->count - 1 && !raised) {
         flight_node *p = &t->nodes[n->parent];
         p->folded_count += 1 + n->folded_count;
         p->folded_ns += n->cost_ns;
@@ -193,7 +197,7 @@ static int profile(PyObject *unused, PyFrameObject *frame, int what, PyObject *a
         PyObject *code = api.frame_get_code(frame); /* a new reference */
         if ((void *)code == t->stop) {
             /* the observation's hook runs: the traced call is over */
-            while (t->depth > 0) close_call(t);
+            while (t->depth > 0) close_call(t, 0);
             t->finished = 1;
         } else {
             if (!t->started) t->started = 1;
@@ -204,18 +208,18 @@ static int profile(PyObject *unused, PyFrameObject *frame, int what, PyObject *a
     }
     case WHAT_C_CALL:
         if ((void *)arg == t->stop) {
-            while (t->depth > 0) close_call(t);
+            while (t->depth > 0) close_call(t, 0);
             t->finished = 1;
         } else if (t->started && t->depth > 0 && t->open[t->depth - 1].frame == frame) {
             open_call(t, arg, 1, NULL); /* made by the innermost open call (not by a hook of ours) */
         }
         break;
-    case WHAT_RETURN:
-        if (t->started && t->depth > 0 && t->open[t->depth - 1].frame == frame) close_call(t);
+    case WHAT_RETURN: /* arg is NULL when the frame is left by an exception */
+        if (t->started && t->depth > 0 && t->open[t->depth - 1].frame == frame) close_call(t, arg == NULL);
         break;
     case WHAT_C_RETURN:
     case WHAT_C_EXCEPTION:
-        if (t->started && t->depth > 0 && t->open[t->depth - 1].frame == NULL) close_call(t);
+        if (t->started && t->depth > 0 && t->open[t->depth - 1].frame == NULL) close_call(t, what == WHAT_C_EXCEPTION);
         break;
     default:
         break;
@@ -271,7 +275,7 @@ __attribute__((visibility("default"))) int32_t flight_tracer_stop(void) {
     t->profile_removed = 1;
     t->finished = 1;
     /* calls still open (the root under an exception path we did not see): close them */
-    while (t->depth > 0) close_call(t);
+    while (t->depth > 0) close_call(t, 0);
     return t->count;
 }
 

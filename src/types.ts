@@ -78,6 +78,11 @@ export interface IValueNode {
   cycle?: boolean;
   error?: boolean;
   cut_any?: boolean;
+  cut_verbose?: boolean;
+  qualname?: string;
+  file?: string;
+  line?: number;
+  signature?: string;
   items?: IValueNode[];
   entries?: { key: IValueNode; value: IValueNode }[];
   attrs?: { name: string; value: IValueNode }[];
@@ -273,6 +278,7 @@ export interface ICallNode {
   builtin?: boolean;
   await?: boolean;
   folded?: { count: number; cost_ms: number } | null;
+  raised?: boolean;
 }
 
 /**
@@ -281,6 +287,7 @@ export interface ICallNode {
 export interface ITraceRecord extends ICallRecord {
   kind: 'trace';
   root: ICallNode;
+  exception?: IException | null;
 }
 
 /**

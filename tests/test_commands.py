@@ -170,3 +170,14 @@ def test_stack_of_another_pid_reads_from_outside(target, tmp_path):
         assert not other.report()["flight_modules"]
     finally:
         other.stop()
+
+
+def test_getglobal_names_a_function_and_hints_at_attributes(target):
+    rc, records = flight_json(target.pid, "getglobal __main__ deep")
+    assert rc == 0, records
+    value = only(records, "value")["value"]
+    assert value["qualname"] == "__main__.deep" and value["signature"] == "(n)"
+    assert value["file"].endswith("service.py") and value["line"] > 1
+    done = flight(str(target.pid), "--cmd", "getglobal __main__ CONFIG.limits")
+    assert done.returncode != 0
+    assert "getglobal __main__ CONFIG -e \"target['limits']\"" in done.stderr + done.stdout

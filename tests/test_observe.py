@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from conftest import flight_json
+from conftest import flight, flight_json
 from test_watch import end_reason, events, untouched
 
 
@@ -35,6 +35,20 @@ def test_trace_tree_interval_and_depth(observed):
     # -d 1: only the traced call itself
     _, records = flight_json(observed.pid, "trace __main__ Shop outer -n 1 -d 1")
     assert only_kind(records, "trace")[0]["root"]["children"] == []
+    assert untouched(observed)["checks"]["errors"] == 0
+
+
+def test_trace_of_a_call_that_raised_says_so(observed):
+    rc, records = flight_json(observed.pid, "trace __main__ compute -n 1 -f 'exception is not None'")
+    assert rc == 0 and end_reason(records) == "limit"
+    trace = only_kind(records, "trace")[0]
+    assert trace["exception"] == {"type": "ValueError", "message": "thirteen"}
+    assert trace["root"]["raised"] is True
+    done = flight(str(observed.pid), "--cmd", "trace __main__ compute -n 1 -f 'args[0] == 13'")
+    assert "!! raised ValueError: thirteen" in done.stdout, done.stdout + done.stderr
+    _, records = flight_json(observed.pid, "trace __main__ compute -n 1 -f 'exception is None'")
+    assert "raised" not in only_kind(records, "trace")[0]["root"]
+    assert "exception" not in only_kind(records, "trace")[0]
     assert untouched(observed)["checks"]["errors"] == 0
 
 
@@ -129,3 +143,10 @@ def test_trace_stopped_while_a_traced_call_runs_leaves_no_profiler(observed):
     time.sleep(1.0)  # the in-flight call returns; the next ones run untraced
     report = untouched(observed)
     assert report["profile_left"] is False and report["checks"]["errors"] == 0
+
+
+def test_trace_filter_that_raises_is_said(observed):
+    rc, records = flight_json(observed.pid, "trace __main__ compute -n 1 -f 'undefined_name > 1'")
+    assert rc == 0, records
+    trace = only_kind(records, "trace")[0]
+    assert trace["filter_error"]["type"] == "NameError" and trace["filter_error"]["expr"] == "undefined_name > 1"

@@ -27,6 +27,16 @@ def find_module(name: str) -> types.ModuleType:
 def find_global(module: types.ModuleType, name: str):
     d = getattr(module, "__dict__", {})
     if name not in d:
+        head, dot, rest = name.partition(".")
+        if dot and head in d:  # app.config: a part of a global is an expression on it
+            first, _, more = rest.partition(".")
+            # a dict's key reads as an item; anything else as an attribute
+            expr = f"target[{first!r}]" if isinstance(d[head], dict) else f"target.{first}"
+            expr += f".{more}" if more else ""
+            raise LookupFailure(
+                f"module {module.__name__!r} has no global named {name!r}; for a part of the"
+                f' global {head!r}: getglobal {module.__name__} {head} -e "{expr}"'
+            )
         raise LookupFailure(f"module {module.__name__!r} has no global named {name!r}")
     return d[name]
 

@@ -86,6 +86,7 @@ def tracer():
                 ("builtin", ctypes.c_int32),
                 ("folded_count", ctypes.c_int64),
                 ("folded_ns", ctypes.c_int64),
+                ("raised", ctypes.c_int32),
             ]
 
         # (interval ns, max depth, capacity, marker, owner, root frame or None, stop or None)

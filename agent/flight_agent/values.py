@@ -12,6 +12,7 @@ Looking at an object can run its code (``__repr__``, properties are never called
 from __future__ import annotations
 
 import sys
+import types
 
 from .arguments import Arguments
 
@@ -28,6 +29,9 @@ NODE_BUDGET_VERBOSE = 200000
 _SCALARS = (int, float, complex, bool, type(None), str, bytes, bytearray)
 _LEAVES = _SCALARS + (BaseException,)  # an exception reads best as its repr: ValueError('thirteen')
 _SEQUENCES = (list, tuple, set, frozenset)
+# Code objects read best as a line naming what they are and where: a function's __dict__ is
+# nearly always empty, which printed as "function()".
+_CALLABLES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.CodeType)
 
 
 class TreeOptions:
@@ -76,6 +80,10 @@ class _TreeBuilder:
 
     def leaf(self, obj: object) -> dict:
         node: dict = {"type": type_name(obj)}
+        described = describe_callable(obj) if isinstance(obj, _CALLABLES) else None
+        if described is not None:
+            node.update(described)
+            return node
         node.update(self.safe_repr(obj))
         if isinstance(obj, (str, bytes, bytearray, list, tuple, dict, set, frozenset)):
             node["len"] = len(obj)
@@ -87,7 +95,7 @@ class _TreeBuilder:
             self.cut = True
             return {"type": type_name(obj), "omitted": 1}
         t = type(obj)
-        if issubclass(t, _LEAVES) or depth >= self.options.depth or id(obj) in seen:
+        if issubclass(t, _LEAVES + _CALLABLES) or depth >= self.options.depth or id(obj) in seen:
             node = self.leaf(obj)
             if id(obj) in seen and not issubclass(t, _SCALARS):
                 node["cycle"] = True
@@ -214,4 +222,75 @@ def value_tree(obj: object, options: TreeOptions) -> dict:
         tree = r.node(obj, 0, set())
     if r.cut:
         tree["cut_any"] = True
+        if options.verbose:
+            tree["cut_verbose"] = True  # cut although -v was on: the hint must not say "-v"
     return tree
+
+
+def describe_callable(obj: object) -> dict | None:
+    """``qualname``, ``file``, ``line``, ``signature`` and a one-line ``repr`` of a function or
+    method, from its code object: nothing is called and nothing imported into the target."""
+    function = getattr(obj, "__func__", obj)  # a bound method: its function
+    code = function if isinstance(function, types.CodeType) else getattr(function, "__code__", None)
+    qualname = getattr(function, "__qualname__", None) or getattr(code, "co_name", None)
+    if not isinstance(qualname, str):
+        return None
+    module = getattr(function, "__module__", None)
+    name = f"{module}.{qualname}" if isinstance(module, str) and module != "builtins" else qualname
+    if not isinstance(code, types.CodeType):  # a builtin: no source to point at
+        return {"qualname": name, "repr": f"<built-in {name}>"}
+    signature = "" if isinstance(function, types.CodeType) else _signature(function, code)
+    where = f"{code.co_filename}:{code.co_firstlineno}"
+    bound = " (bound method)" if isinstance(obj, types.MethodType) else ""
+    return {
+        "qualname": name,
+        "file": code.co_filename,
+        "line": code.co_firstlineno,
+        "signature": signature,
+        "repr": f"<function {name}{signature} at {where}>{bound}",
+    }
+
+
+def _signature(function: object, code: types.CodeType) -> str:
+    """``(a, b=2, *args, c, **kw)`` from the code object and the defaults (never inspect, which
+    might not be imported in the target and would evaluate annotations)."""
+    try:
+        positional = code.co_argcount
+        names = code.co_varnames
+        defaults = getattr(function, "__defaults__", None) or ()
+        kwdefaults = getattr(function, "__kwdefaults__", None) or {}
+        posonly = getattr(code, "co_posonlyargcount", 0)
+        parts = []
+        first_default = positional - len(defaults)
+        for i in range(positional):
+            part = names[i]
+            if i >= first_default:
+                part += "=" + _short_repr(defaults[i - first_default])
+            parts.append(part)
+            if posonly and i == posonly - 1:
+                parts.append("/")
+        index = positional
+        kwonly = code.co_kwonlyargcount
+        varargs = bool(code.co_flags & 0x04)
+        if varargs:
+            parts.append("*" + names[positional + kwonly])
+        elif kwonly:
+            parts.append("*")
+        for i in range(index, index + kwonly):
+            part = names[i]
+            if part in kwdefaults:
+                part += "=" + _short_repr(kwdefaults[part])
+            parts.append(part)
+        if code.co_flags & 0x08:
+            parts.append("**" + names[positional + kwonly + (1 if varargs else 0)])
+        return "(" + ", ".join(parts) + ")"
+    except Exception:  # an odd code object: the name and place still tell enough
+        return "(...)"
+
+
+def _short_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        return "?"
+    return text if len(text) <= 40 else text[:37] + "..."

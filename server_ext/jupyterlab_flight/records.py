@@ -28,6 +28,11 @@ class ValueNode(TypedDict, total=False):
     cycle: bool
     error: bool  # the repr raised
     cut_any: bool  # on the root: something in the tree was cut
+    cut_verbose: bool  # on the root: cut although -v was on
+    qualname: str  # a function, method or code object: where it is defined
+    file: str
+    line: int
+    signature: str
     items: list[ValueNode]
     entries: list[Entry]
     attrs: list[Attr]
@@ -233,6 +238,7 @@ CallNode = TypedDict(
         "builtin": bool,
         "await": bool,
         "folded": Optional[Folded],
+        "raised": bool,  # the call ended by an exception (only when true)
     },
     total=False,
 )
@@ -245,6 +251,8 @@ class _TraceRequired(_CallRequired):
 
 class TraceRecord(_TraceRequired, _CallOptional, total=False):
     cut: str  # why the tree was cut, when it was
+    exception: ExceptionInfo  # the observed call raised this (its root is marked ``raised``)
+    filter_error: FilterError  # -f raised on this call: it is shown anyway
 
 
 class TtRow(TypedDict, total=False):

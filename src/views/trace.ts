@@ -103,6 +103,9 @@ function renderCall(
   if (hot) {
     classes.push('jp-flight-call-hot');
   }
+  if (node.raised) {
+    classes.push('jp-flight-call-raised');
+  }
   const share =
     context.total > 0
       ? Math.min(100, (100 * (node.cost_ms ?? 0)) / context.total)
@@ -139,6 +142,9 @@ function renderCall(
       node.builtin ? badge('C', 'native', 'builtin (C) call') : null,
       node.await
         ? badge('await', 'await', 'suspended in await: not CPU time')
+        : null,
+      node.raised
+        ? badge('raised', 'exception', 'this call ended by an exception')
         : null,
       where(node)
         ? el('span', { className: 'jp-flight-call-where', text: where(node) })
@@ -256,6 +262,12 @@ export function renderTrace(r: ITraceRecord): HTMLElement {
         className: 'jp-flight-muted',
         text: `call ${str(r.index)} · ${formatMs(r.cost_ms)} ms · ${formatDateTime(r.time)} · thread ${str(r.thread_name)}`
       }),
+      r.exception
+        ? el('span', {
+            className: 'jp-flight-error',
+            text: `raised ${str(r.exception.type)}${r.exception.message ? ': ' + str(r.exception.message) : ''}`
+          })
+        : null,
       el('span', { className: 'jp-flight-switches' }, [treeButton, flameButton])
     ]),
     body

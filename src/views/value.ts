@@ -249,7 +249,9 @@ export function renderValueTree(
     root.appendChild(
       el('li', {
         className: 'jp-flight-value-note',
-        text: 'Parts of this value were cut (use -v for whole strings and every item, -x for depth).'
+        text: node.cut_verbose
+          ? 'Parts of this value were cut even with -v (use -x for depth, -e to select a part).'
+          : 'Parts of this value were cut (use -v for whole strings and every item, -x for depth).'
       })
     );
   }

@@ -152,3 +152,31 @@ def test_the_node_budget_bounds_a_huge_tree():
 def test_type_names():
     assert type_name(1) == "int" and type_name(Point(1, 2)) == f"{__name__}.Point"
     assert type_name(collections.OrderedDict()) == "collections.OrderedDict"
+
+
+def price(qty, unit=1.0, *extra, currency="EUR", **options):
+    return qty * unit
+
+
+def test_a_function_is_named_with_its_signature_and_place():
+    node = tree(price, depth=2)
+    code = price.__code__
+    assert node["qualname"] == f"{__name__}.price"
+    assert node["signature"] == "(qty, unit=1.0, *extra, currency='EUR', **options)"
+    assert (node["file"], node["line"]) == (code.co_filename, code.co_firstlineno)
+    assert node["repr"] == f"<function {__name__}.price{node['signature']} at {code.co_filename}:{code.co_firstlineno}>"
+    assert "attrs" not in node
+
+
+def test_a_bound_method_and_a_builtin_are_leaves_too():
+    point = Point(1, 2)
+    method = tree(Point.__init__.__get__(point), depth=2)
+    assert method["qualname"].endswith("Point.__init__") and method["signature"] == "(self, x, y)"
+    assert method["repr"].endswith("(bound method)")
+    assert tree(len)["repr"] == "<built-in len>"
+
+
+def test_cut_with_verbose_says_so():
+    long = ["x" * 10] * (values.ITEMS_LIMIT_VERBOSE + 5)
+    assert tree(long, verbose=True).get("cut_verbose") is True
+    assert "cut_verbose" not in tree(list(range(30)))

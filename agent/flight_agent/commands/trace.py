@@ -17,7 +17,7 @@ from .. import native
 from ..arguments import Arguments
 from ..connection import Connection
 from ..hooks import observing
-from ..hooks.observing import ObservingStream
+from ..hooks.observing import ObservingStream, exception_info
 from ..hooks.probe import Call
 
 reset = observing.reset  # detach removes every hook; a stream's own go when it ends
@@ -38,6 +38,7 @@ class Node:
         "folded_count",
         "folded_cost",
         "key",
+        "raised",
     )
 
     def __init__(self, function: str, file: str, line: int, builtin: bool = False, key=None):
@@ -49,9 +50,10 @@ class Node:
         self.folded_count = 0
         self.folded_cost = 0.0
         self.key = key
+        self.raised = False  # a builtin that raised (c_exception); the root, from the call
 
     def as_record(self) -> dict:
-        return {
+        record = {
             "function": self.function,
             "file": self.file,
             "line": self.line,
@@ -63,6 +65,9 @@ class Node:
             if self.folded_count
             else None,
         }
+        if self.raised:
+            record["raised"] = True
+        return record
 
 
 def _code_node(frame) -> Node:
@@ -133,13 +138,14 @@ class CallTree:
             parent.children.append(node)
         self.stack.append((frame_key, node))
 
-    def _pop(self) -> None:
+    def _pop(self, raised: bool = False) -> None:
         _, node = self.stack.pop()
         if node is None:
             return
         node.cost += time.perf_counter() - node.start
+        node.raised = raised
         parent = self.stack[-1][1] if self.stack else None
-        if parent is not None and self.depth is None and node.cost < self.interval:
+        if parent is not None and self.depth is None and node.cost < self.interval and not raised:
             parent.children.remove(node)
             parent.folded_count += 1 + node.folded_count
             parent.folded_cost += node.cost
@@ -187,7 +193,7 @@ class CallTree:
                         self._pop()
             elif event in ("c_return", "c_exception"):
                 if self.stack and self.stack[-1][0] is None:
-                    self._pop()
+                    self._pop(raised=event == "c_exception")
         except Exception:
             pass  # never disturb the traced code
 
@@ -227,6 +233,8 @@ def _native_tree(library, count: int) -> dict:
             if node.folded_count
             else None,
         }
+        if node.raised:
+            record["raised"] = True
         records.append(record)
         if node.parent >= 0:
             records[node.parent]["children"].append(record)
@@ -280,10 +288,10 @@ class TraceStream(ObservingStream):
             try:
                 root, cut = None, False
                 if count > 0 and call.cost_ms >= self.entrance_ms:
-                    index, _ = self.admit(call)
+                    index, filter_error = self.admit(call)
                     if index is not None:
                         root, cut = _native_tree(library, count), bool(library.cut())
-                        self.report(call, index, root, cut)
+                        self.report(call, index, root, cut, filter_error)
             finally:
                 library.free()
             return
@@ -292,16 +300,21 @@ class TraceStream(ObservingStream):
             sys.setprofile(None)
         if tree.root is None or call.cost_ms < self.entrance_ms:
             return
-        index, _ = self.admit(call)
+        index, filter_error = self.admit(call)
         if index is None:
             return
         tree.finish_root()  # frames left open (a profile event we did not see): close them
-        self.report(call, index, tree.root.as_record(), tree.cut)
+        self.report(call, index, tree.root.as_record(), tree.cut, filter_error)
 
-    def report(self, call: Call, index: int, root: dict, cut: bool) -> None:
+    def report(self, call: Call, index: int, root: dict, cut: bool, filter_error: dict | None) -> None:
         root["cost_ms"] = round(call.cost_ms, 6)  # the observed call's own measure, awaits included
         record = self.call_record("trace", index, call)
         record["root"] = root
+        if call.exception is not None:  # the observed call raised: say what, and mark the root
+            record["exception"] = exception_info(call.exception)
+            root["raised"] = True
+        if filter_error is not None:  # -f raised: the call is shown, and why
+            record["filter_error"] = filter_error
         if cut:
             record["cut"] = f"more than {MAX_NODES} calls: the rest are not shown"
         self.push(record)

@@ -9,13 +9,21 @@ from ..registry import HTML, TEXT
 
 
 def _node_lines(
-    node: CallNode, prefix: str, last: bool, root_cost: float, lines: list[str], root: bool = False
+    node: CallNode,
+    prefix: str,
+    last: bool,
+    root_cost: float,
+    lines: list[str],
+    root: bool = False,
+    exception: str | None = None,
 ) -> None:
+    """``exception``: for the root of a call that raised, ``Type: message``."""
     share = node["cost_ms"] / root_cost * 100 if root_cost else 0.0
     branch = "" if root else ("`-- " if last else "|-- ")
     where = "<built-in>" if node.get("builtin") else (f"{node['file']}:{node['line']}" if node.get("file") else "")
     label = "[await] suspended" if node.get("await") else node["function"]
-    lines.append(f"{prefix}{branch}[{node['cost_ms']:.3f}ms {share:.0f}%] {label}  {where}".rstrip())
+    raised = ("  !! raised " + (exception or "")).rstrip() if node.get("raised") else ""
+    lines.append(f"{prefix}{branch}[{node['cost_ms']:.3f}ms {share:.0f}%] {label}  {where}".rstrip() + raised)
     children = node.get("children") or []
     child_prefix = prefix + ("    " if last else "|   ") if branch else prefix
     folded = node.get("folded")
@@ -31,7 +39,14 @@ def trace_text(record: TraceRecord) -> str:
         f"#{record['index']} {clock(record['time'])} {record['method']} cost={record['cost_ms']:.3f}ms "
         f"thread={record.get('thread_name') or record.get('thread_id')}"
     ]
-    _node_lines(record["root"], "", True, record["root"]["cost_ms"], lines, root=True)
+    error = record.get("exception")
+    exception = f"{error['type']}: {error.get('message', '')}".rstrip(": ")[:200] if error else None
+    _node_lines(record["root"], "", True, record["root"]["cost_ms"], lines, root=True, exception=exception)
+    filter_error = record.get("filter_error")
+    if filter_error:
+        lines.append(
+            f"  filter {filter_error['expr']!r} raised {filter_error['type']}: {filter_error['message']} (call shown)"
+        )
     if record.get("cut"):
         lines.append(f"({record['cut']})")
     return "\n".join(lines)

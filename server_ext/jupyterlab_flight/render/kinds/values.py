@@ -14,7 +14,9 @@ def value_record_text(record: ValueRecord) -> str:
     if "count" in record:
         lines.append(f"FOUND: {record['count']} instance(s), {record['shown']} used")
     lines.append("VALUE: " + value_text(record["value"]))
-    if record["value"].get("cut_any"):
+    if record["value"].get("cut_verbose"):
+        lines.append("(some items or characters were cut even with -v: -x goes deeper, -e selects a part)")
+    elif record["value"].get("cut_any"):
         lines.append("(some items or characters were cut: -v shows more, -x goes deeper)")
     return "\n".join(lines)
 
