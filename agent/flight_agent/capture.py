@@ -12,6 +12,8 @@ import _thread
 import io
 import sys
 
+from . import forksafe
+
 _lock = _thread.allocate_lock()
 _buffers: dict = {}  # thread ident -> StringIO
 _installed: dict = {}  # "stdout"/"stderr" -> router
@@ -72,3 +74,15 @@ def uninstall() -> None:
     with _lock:
         _buffers.clear()
         uninstall_locked()
+
+
+def _forget_in_child() -> None:
+    """In the child of a fork (forksafe.py): console output is not captured there (fresh lock:
+    a thread of the parent may have held this one)."""
+    global _lock
+    _lock = _thread.allocate_lock()
+    _buffers.clear()
+    uninstall_locked()
+
+
+forksafe.register(_forget_in_child)

@@ -66,6 +66,11 @@ def observe_callbacks(plans: dict):
         return None
 
 
+def loaded_tracer():
+    """trace's C profile function if it was set up already (loads nothing)."""
+    return _tracer
+
+
 def tracer():
     """The loaded library, set up for trace's C profile function, or None."""
     global _tracer, _tracer_failed

@@ -43,10 +43,15 @@ class ShortSwitchInterval:
         self.previous = previous
         self.short = sys.getswitchinterval()
         self.active = True
+        _active.append(self)
 
     def end(self) -> None:
         if self.active:
             self.active = False
+            try:
+                _active.remove(self)
+            except ValueError:
+                pass
             if round(sys.getswitchinterval() * 1e6) == round(self.short * 1e6):
                 _set_switch_interval(self.previous)
 
@@ -55,6 +60,19 @@ class ShortSwitchInterval:
 
     def __exit__(self, *exc) -> None:
         self.end()
+
+
+_active: list = []  # the ShortSwitchIntervals not ended yet, oldest first
+
+
+def forget_in_child() -> None:
+    """In the child of a fork (forksafe.py, registered by server.py) made while the agent
+    answered: the target's own switch interval back (the thread that would have ended the short
+    one is not there)."""
+    active = list(_active)
+    _active.clear()
+    for interval in reversed(active):  # the oldest last: its previous is the target's own
+        interval.end()
 
 
 class _KeepSwitchInterval:

@@ -15,7 +15,7 @@ import socket
 import sys
 import time
 
-from . import dispatch, native, runtime
+from . import dispatch, forksafe, native, runtime
 from .connection import Connection
 from .transport import Transport
 
@@ -130,9 +130,50 @@ def _forget_agent(agent: Agent) -> None:
     with _agent_lock:
         if _agent is agent:
             _agent = None
+            forksafe.clear()  # the fork handler the interpreter keeps does nothing from now on
             # Leave no trace in sys.modules: a later attach loads a fresh copy.
             for name in [n for n in sys.modules if n == "flight_agent" or n.startswith("flight_agent.")]:
                 sys.modules.pop(name, None)
+
+
+def _forget_in_child() -> None:
+    """In the child of a fork (forksafe.py): the parent's agent is not the child's. Its
+    descriptors are closed (close, never shutdown: the parent's connections are the same
+    sockets; its files stay: they are the parent's), its connections, streams and threads'
+    state dropped, and its modules leave ``sys.modules``, so an attach to the child starts a
+    fresh agent. Runs after the other modules' callbacks (registered when they were imported)."""
+    global _agent, _agent_lock
+    agent, _agent = _agent, None
+    _agent_lock = _thread.allocate_lock()  # a thread of the parent may have held it
+    if agent is not None:
+        agent.stopping = True
+        agent.lock = _thread.allocate_lock()
+        for connection in list(agent.connections.values()):
+            connection.stream = None
+            _close(connection.sock)
+        agent.connections.clear()
+        agent.threads.clear()
+        transport = agent.transport
+        if transport.listener is not None:
+            _close(transport.listener)
+        for fd in (transport.wake_r, transport.wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    runtime.forget_in_child()
+    for name in [n for n in sys.modules if n == "flight_agent" or n.startswith("flight_agent.")]:
+        sys.modules.pop(name, None)
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+forksafe.register(_forget_in_child)
 
 
 def start_agent(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 
-from .. import capture
+from .. import capture, forksafe
 from ..arguments import Arguments
 from ..connection import Connection
 from ..expressions import COMPILE_ERRORS
@@ -111,3 +111,6 @@ def reset(connection: Connection | None = None) -> None:
         return
     _namespaces.clear()
     capture.uninstall()  # console code that another thread still runs prints to the target's streams
+
+
+forksafe.register(_namespaces.clear)  # the child of a fork drops the parent's console namespaces

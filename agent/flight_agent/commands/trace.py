@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .. import native
+from .. import forksafe, native
 from ..arguments import Arguments
 from ..connection import Connection
 from ..hooks import observing
@@ -332,6 +332,20 @@ class TraceStream(ObservingStream):
                     "text": f"{self.skipped_busy} calls were not traced: their thread already had a profiler",
                 }
             )
+
+
+def _forget_in_child() -> None:
+    """In the child of a fork (forksafe.py) from inside a traced call: the forking thread's
+    profile function goes (the C one with its nodes, or the Python CallTree)."""
+    library = native.loaded_tracer()
+    if library is not None:
+        library.stop()  # takes our C profile function off this thread, if it is there
+        library.free()
+    if isinstance(sys.getprofile(), (CallTree, ProfileMarker)):
+        sys.setprofile(None)
+
+
+forksafe.register(_forget_in_child)
 
 
 def run(args: Arguments, connection: Connection) -> TraceStream:

@@ -19,6 +19,7 @@ import sys
 import time
 from collections import OrderedDict
 
+from .. import forksafe
 from ..arguments import Arguments
 from ..connection import Connection
 from ..errors import CommandError
@@ -156,6 +157,17 @@ class Tunnel:
 
 
 TUNNEL = Tunnel()
+
+
+def _forget_in_child() -> None:
+    """In the child of a fork (forksafe.py): the parent's records are dropped (fresh lock: a
+    thread of the parent may have held this one)."""
+    TUNNEL.lock = _thread.allocate_lock()
+    TUNNEL.records.clear()
+    TUNNEL.bytes = TUNNEL.evicted = 0
+
+
+forksafe.register(_forget_in_child)
 
 
 class RecordStream(ObservingStream):

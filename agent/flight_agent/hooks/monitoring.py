@@ -102,6 +102,12 @@ def _release() -> None:
         monitoring.free_tool_id(tool)
 
 
+def forget_in_child() -> None:
+    """In the child of a fork, after every probe's removal: whatever is left goes too."""
+    _plans.clear()
+    _release()
+
+
 def tool_in_use() -> int | None:
     return _tool
 

@@ -27,6 +27,7 @@ import operator
 import time
 import types
 
+from .. import forksafe
 from ..errors import CommandError
 from . import monitoring
 from .codehook import CodeHook, original_code
@@ -378,3 +379,25 @@ def remove_all() -> None:
     for key, probe in list(_probes.items()):
         for observer in probe.observers:
             remove_observer(key, observer)
+
+
+def _forget_in_child() -> None:
+    """In the child of a fork (forksafe.py): every probe goes, without the lock (a thread of the
+    parent may have held it). Observers first, so that a call the forking thread is in records
+    nothing when it ends; then each hook's removal (original code objects back, monitoring
+    events off, the tool id freed); the streams they fed go with them."""
+    global _lock
+    _lock = _thread.allocate_lock()
+    probes = list(_probes.values())
+    _probes.clear()
+    for probe in probes:
+        probe.set_observers(())
+    for probe in probes:
+        try:
+            probe.remove()
+        except Exception:
+            pass
+    monitoring.forget_in_child()
+
+
+forksafe.register(_forget_in_child)
