@@ -180,6 +180,18 @@ export interface IModuleRecord extends IRecordBase {
 }
 
 /**
+ * A `reload` record: a function recompiled from its edited file, or put back.
+ */
+export interface IReloadRecord extends IRecordBase {
+  kind: 'reload';
+  target: string;
+  action: 'reloaded' | 'unchanged' | 'undone';
+  file: string;
+  line: number;
+  diff: string[];
+}
+
+/**
  * A `console` record.
  */
 export interface IConsoleRecord extends IRecordBase {
@@ -492,6 +504,7 @@ export interface IRecordKinds {
   stack: IStackRecord;
   value: IValueRecord;
   gc: IGcRecord;
+  reload: IReloadRecord;
   module: IModuleRecord;
   console: IConsoleRecord;
   help: IHelpRecord;

@@ -125,6 +125,16 @@ class GcRecord(TypedDict):
     counts_before: list[int]
 
 
+class ReloadRecord(TypedDict):
+    v: int
+    kind: Literal["reload"]
+    target: str  # module[.class].method
+    action: Literal["reloaded", "unchanged", "undone"]
+    file: str
+    line: int  # the def's first line (decorators included)
+    diff: list[str]  # unified diff lines, running -> file (or a summary from the code objects)
+
+
 class ModuleRecord(TypedDict):
     v: int
     kind: Literal["module"]
@@ -440,6 +450,7 @@ Record = Union[
     ValueRecord,
     GcRecord,
     ModuleRecord,
+    ReloadRecord,
     ConsoleRecord,
     HelpRecord,
     MessageRecord,
@@ -461,6 +472,7 @@ RECORD_TYPES: dict[str, type] = {
     "value": ValueRecord,
     "gc": GcRecord,
     "module": ModuleRecord,
+    "reload": ReloadRecord,
     "console": ConsoleRecord,
     "help": HelpRecord,
     "message": MessageRecord,

@@ -33,6 +33,7 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
   value: r => [String(r.target), String(r.type)],
   gc: r => [`${r.collected} unreachable objects collected`],
   module: r => [r.file, ...r.modules],
+  reload: r => [r.target, ...r.diff.slice(-2)],
   console: r => [r.stdout ?? '', r.stderr ?? ''],
   help: r => [r.text.split('\n')[0]],
   message: r => [r.text],

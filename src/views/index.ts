@@ -14,6 +14,7 @@ import {
   renderValue
 } from './records';
 import { profileGroup } from './profile';
+import { renderReload } from './reload';
 import { renderStack } from './stack';
 import {
   monitorGroup,
@@ -34,6 +35,7 @@ export function registerBuiltinViews(registry: IViewRegistry): void {
   registry.registerView('console', renderConsole);
   registry.registerView('gc', renderGc);
   registry.registerView('module', renderModule);
+  registry.registerView('reload', renderReload);
   registry.registerView('help', renderHelp);
   registry.registerView('message', renderMessage);
   registry.registerView('error', renderError);

@@ -95,6 +95,9 @@ def test_a_cell_body_supplies_the_code_of_console_only():
         ("vmtool -a getInstances -c m C -n -2", "-n must be a positive number of instances, or -1 for all"),
         ("vmtool", "the following arguments are required: -a/--action"),
         ("getglobal m", "getglobal: expected 'module [class] field'"),
+        ("reload", "reload: expected 'module [class] method'"),
+        ("reload m", "reload: expected 'module [class] method', got 'm'"),
+        ("reload a b c d", "reload: expected 'module [class] method', got 'a b c d'"),
         ("stack 'unclosed", "cannot parse the command line"),
     ],
 )
@@ -130,3 +133,19 @@ def test_descriptors_travel_as_json_with_their_traits():
     assert described["detach"]["ends_session"] is True
     assert described["watch"]["usage"].startswith("watch module [class] method")
     assert "examples:" in described["watch"]["help"]
+
+
+def test_reload_requests():
+    assert parse_command("reload app Cart total").request == {
+        "module": "app",
+        "class": "Cart",
+        "method": "total",
+        "undo": False,
+    }
+    assert parse_command("reload --undo app price").request == {
+        "module": "app",
+        "class": None,
+        "method": "price",
+        "undo": True,
+    }
+    assert parse_command("reload --undo").request == {"module": None, "class": None, "method": None, "undo": True}

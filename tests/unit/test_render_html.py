@@ -90,6 +90,7 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "COMMAND", "10916", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7"],
+    "reload": ["reloaded __main__.price from /srv/shop/app.py:12", "+    return round(qty * unit, 2)"],
     "profile": [
         "profile of pid 10916: 812 samples at 97.3 of 100 Hz",
         "price (/srv/app/busy.py:20)\n360 samples (44.33%), self 360",

@@ -70,6 +70,11 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "PYTHON", "10916", "3.11", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7", "/root/.pyenv/versions/3.11.7/bin/python", "  11020"],
+    "reload": [
+        "reloaded __main__.price from /srv/shop/app.py:12",
+        "-    return qty * unit",
+        "+    return round(qty * unit, 2)",
+    ],
     "profile": [
         "profile of pid 10916: 812 samples at 97.3 of 100 Hz in 5.1 s (py-spy 0.4.3); 0.12 s not sampled",
         "  2 threads: MainThread 500, worker 312",

@@ -12,7 +12,7 @@ drop what that connection owns (its client went away); with None, drop everythin
 
 from __future__ import annotations
 
-from . import console, getglobal, module, monitor, stack, trace, tt, vmtool, watch
+from . import console, getglobal, module, monitor, reload, stack, trace, tt, vmtool, watch
 
 COMMANDS = {
     "stack": stack,
@@ -24,4 +24,5 @@ COMMANDS = {
     "trace": trace,
     "monitor": monitor,
     "tt": tt,
+    "reload": reload,
 }

@@ -374,6 +374,11 @@ def active_sites() -> list:
     return [p.site.name for p in _probes.values()]
 
 
+def observes(function) -> bool:
+    """Whether a probe watches this function or a function nested in it (reload must wait)."""
+    return any(p.site.func is function or p.site.outer is function for p in list(_probes.values()))
+
+
 def remove_all() -> None:
     """Detach: every probe goes, whoever owned it."""
     for key, probe in list(_probes.items()):

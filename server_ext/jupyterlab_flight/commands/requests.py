@@ -106,6 +106,12 @@ class TtDeleteRequest(TypedDict, total=False):
     index: int
 
 
+# module, class and method are None for "reload --undo" (every reloaded function)
+ReloadRequest = TypedDict(
+    "ReloadRequest", {"module": Optional[str], "class": Optional[str], "method": Optional[str], "undo": bool}
+)
+
+
 class HelpRequest(TypedDict):
     command: str | None
 
