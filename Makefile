@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 TARGET_PYTHONS := 3.9 3.10 3.11 3.12 3.13 3.8
 
-.PHONY: demo test install system-deps target-pythons lint bench native clean
+.PHONY: demo test install system-deps target-pythons torch-venv lint bench native clean
 
 # Debian packages the build and the tests need (gcc, make, node for the labextension).
 system-deps:
@@ -22,6 +22,16 @@ target-pythons:
 	  ls -d $$HOME/.pyenv/versions/$$v* >/dev/null 2>&1 || command -v python$$v >/dev/null || \
 	  { command -v pyenv >/dev/null && pyenv install -s $$v; } || { echo "Python $$v is missing and pyenv is not installed"; exit 1; }; \
 	done
+
+# A Python 3.11 target venv with the CPU build of torch that lies on these machines (tests/test_torch.py).
+# Never a plain `torch`: PyPI's pulls CUDA builds of several GB. Nothing is added to our own deps.
+TORCH_VENV := .venv-torch
+torch-venv:
+	@py=$$(ls -d $$HOME/.pyenv/versions/3.11*/bin/python 2>/dev/null | sort -V | tail -1); \
+	[ -n "$$py" ] || py=$$(command -v python3.11 || true); \
+	if [ -z "$$py" ]; then echo "torch-venv: no Python 3.11, the torch tests will be skipped"; exit 0; fi; \
+	if ! $(TORCH_VENV)/bin/python -c "import torch, numpy" 2>/dev/null; then \
+	  rm -rf $(TORCH_VENV) && $$py -m venv $(TORCH_VENV) && $(TORCH_VENV)/bin/pip install -q "torch==2.13.0" numpy; fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +55,7 @@ lint: install
 	$(BIN)/mypy
 	jlpm lint:check
 
-test: lint target-pythons
+test: lint target-pythons torch-venv
 	$(BIN)/python -m pytest -q tests
 	jlpm test
 	bash ui-tests/run.sh

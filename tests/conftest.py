@@ -107,6 +107,25 @@ def observed(version, tmp_path):
     assert "Traceback" not in err, f"the target printed a traceback:\n{err}"
 
 
+TORCH_VENV = os.path.join(os.path.dirname(HERE), ".venv-torch")
+
+
+@pytest.fixture(scope="session")
+def torch_python() -> str:
+    """The Python 3.11 of the torch target venv (``make torch-venv``: CPU torch 2.13.0, numpy),
+    made here when it is missing; skipped only where there is no Python 3.11 at all."""
+    path = os.path.join(TORCH_VENV, "bin", "python")
+    if not os.path.exists(path):
+        try:
+            interpreter("3.11")
+        except pytest.fail.Exception:
+            pytest.skip("no Python 3.11 for the torch target venv (make torch-venv)")
+        done = subprocess.run(["make", "-s", "torch-venv"], cwd=os.path.dirname(HERE), capture_output=True, text=True)
+        if done.returncode != 0 or not os.path.exists(path):
+            pytest.fail(f"make torch-venv failed: {done.stdout}{done.stderr}")
+    return path
+
+
 def flight(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Run the flight_profiler CLI of this installation."""
     return subprocess.run(

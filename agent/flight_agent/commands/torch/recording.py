@@ -1,0 +1,88 @@
+"""What torch recording flight has started in the target, in one place, and how to stop it.
+
+The torch commands start two kinds of recording: a ``torch.profiler.profile`` around an observed
+call (on the calling thread, stopped when that call ends) and CUDA memory history
+(``torch.cuda.memory._record_memory_history``, only when the target did not have it on, turned
+off again after the call). Each start registers here and each stop unregisters, so
+``stop_recording()`` can end whatever is still on: detach, a connection that goes away, and a
+forked child (where only the forking thread lives on) call it. Recording the target started
+itself is never in here and is never touched.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+
+_lock = _thread.allocate_lock()
+_profilers: dict = {}  # id(profile) -> (profile, thread id that started it)
+_history: list = []  # [device index or None] while our CUDA memory history is on
+
+
+def torch_module():
+    """The target's own torch, or None when it has not imported it (flight never imports it)."""
+    module = sys.modules.get("torch")
+    if module is None or not (hasattr(module, "profiler") and hasattr(module, "cuda")):
+        return None  # not imported, or still being imported by another thread
+    return module
+
+
+def profiler_started(profile, thread_id: int) -> None:
+    with _lock:
+        _profilers[id(profile)] = (profile, thread_id)
+
+
+def profiler_stopped(profile) -> None:
+    with _lock:
+        _profilers.pop(id(profile), None)
+
+
+def history_started(device) -> None:
+    with _lock:
+        _history.append(device)
+
+
+def history_stopped() -> None:
+    with _lock:
+        _history.clear()
+
+
+def history_is_ours() -> bool:
+    return bool(_history)
+
+
+def active() -> dict:
+    """What is on now (for tests and the report): profilers and whether our history is on."""
+    return {"profilers": len(_profilers), "history": bool(_history)}
+
+
+def stop_history() -> None:
+    """Turn off the CUDA memory history flight turned on (none the target turned on itself)."""
+    with _lock:
+        devices, _history[:] = list(_history), []
+    torch = torch_module()
+    if not devices or torch is None:
+        return
+    for device in devices:
+        try:
+            torch.cuda.memory._record_memory_history(enabled=None, device=device)
+        except Exception:
+            pass
+
+
+def stop_recording() -> None:
+    """Stop every torch profiler flight started and the CUDA memory history it turned on.
+
+    A profiler is normally stopped on its own thread when the observed call ends; this is for
+    when that cannot happen any more (detach during a call that never returns, a forked child).
+    Stopping it from another thread is best effort: torch keeps part of a profiler's state per
+    thread."""
+    with _lock:
+        profilers = list(_profilers.values())
+        _profilers.clear()
+    for profile, _thread_id in profilers:
+        try:
+            profile.__exit__(None, None, None)
+        except Exception:
+            pass
+    stop_history()

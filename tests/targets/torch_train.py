@@ -1,0 +1,103 @@
+"""A small PyTorch job training in a thread: what the torch command tests look at.
+
+A two-layer MLP learns a fixed regression on CPU (CUDA with ``--cuda`` when there is one), one
+``Trainer.train_step`` per loop turn, in the thread "trainer". The report file (argv[1]) says
+the step count, the last and first losses, whether a torch profiler is enabled and whether CUDA
+memory history is on, so a test can check that training goes on unharmed after a command.
+``--history`` turns CUDA memory history on first (the user's own, which must stay on).
+``--no-torch`` never imports torch (the command must say so, and not import it either).
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+
+REPORT = sys.argv[1]
+NO_TORCH = "--no-torch" in sys.argv
+
+if not NO_TORCH:
+    import torch
+
+    DEVICE = "cuda" if "--cuda" in sys.argv and torch.cuda.is_available() else "cpu"
+    if "--history" in sys.argv and DEVICE == "cuda":
+        torch.cuda.memory._record_memory_history(max_entries=5000)
+
+    class Trainer:
+        def __init__(self):
+            torch.manual_seed(0)
+            self.model = torch.nn.Sequential(
+                torch.nn.Linear(64, 256),
+                torch.nn.ReLU(),
+                torch.nn.Linear(256, 256),
+                torch.nn.ReLU(),
+                torch.nn.Linear(256, 1),
+            ).to(DEVICE)
+            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+            self.inputs = torch.randn(512, 64, device=DEVICE)
+            self.targets = self.inputs[:, :4].sum(dim=1, keepdim=True)
+            self.steps = 0
+            self.losses = []
+
+        def train_step(self):
+            self.optimizer.zero_grad()
+            loss = torch.nn.functional.mse_loss(self.model(self.inputs), self.targets)
+            loss.backward()
+            self.optimizer.step()
+            self.steps += 1
+            value = float(loss.item())
+            self.losses.append(value)
+            del self.losses[:-50]
+            return value
+
+        def evaluate(self):
+            with torch.no_grad():
+                return float(torch.nn.functional.mse_loss(self.model(self.inputs), self.targets))
+
+    TRAINER = Trainer()
+    EMBEDDINGS = torch.zeros(1000, 128)  # a module global the tensor census names
+else:
+    TRAINER = None
+
+STATE = {"steps": 0, "loss": None, "first_loss": None, "errors": 0}
+
+
+def state():
+    out = dict(STATE)
+    if not NO_TORCH:
+        out["profiler_enabled"] = bool(torch._C._autograd._profiler_enabled())
+        out["history"] = bool(DEVICE == "cuda" and torch._C._cuda_isHistoryEnabled())
+        out["device"] = DEVICE
+    return out
+
+
+def train():
+    while True:
+        if NO_TORCH:
+            time.sleep(0.05)
+            continue
+        try:
+            loss = TRAINER.train_step()
+            STATE["steps"] = TRAINER.steps
+            STATE["loss"] = loss
+            if STATE["first_loss"] is None:
+                STATE["first_loss"] = loss
+        except Exception:
+            STATE["errors"] += 1
+        time.sleep(0.005)
+
+
+def report():
+    while True:
+        with open(REPORT + ".tmp", "w") as f:
+            json.dump(state(), f)
+        os.replace(REPORT + ".tmp", REPORT)
+        time.sleep(0.1)
+
+
+threading.Thread(target=train, name="trainer", daemon=True).start()
+threading.Thread(target=report, name="reporter", daemon=True).start()
+print("READY", flush=True)
+while True:
+    time.sleep(1)
