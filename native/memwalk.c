@@ -172,23 +172,27 @@ static type_row *row_of(walk *w, PyObject *type) {
     return row;
 }
 
+/* The seen set at twice its capacity (0: out of memory). Touches no Python object: the walk does it
+ * with the GIL released when it can (between objects), inline only when a traverse fills it. */
+static int grow_seen(walk *w, size_t capacity) {
+    uintptr_t *seen = calloc(capacity, sizeof(uintptr_t));
+    if (!seen) return 0;
+    for (size_t i = 0; i < w->seen_capacity; i++) {
+        uintptr_t p = w->seen[i];
+        if (!p) continue;
+        size_t j = hash_ptr(p) & (capacity - 1);
+        while (seen[j]) j = (j + 1) & (capacity - 1);
+        seen[j] = p;
+    }
+    free(w->seen);
+    w->seen = seen;
+    w->seen_capacity = capacity;
+    return 1;
+}
+
 /* 1: newly added; 0: seen before; -1: out of memory */
 static int see(walk *w, PyObject *o) {
-    if ((w->seen_used + 1) * 2 > w->seen_capacity) {
-        size_t capacity = w->seen_capacity ? w->seen_capacity * 2 : 1 << 16;
-        uintptr_t *seen = calloc(capacity, sizeof(uintptr_t));
-        if (!seen) return -1;
-        for (size_t i = 0; i < w->seen_capacity; i++) {
-            uintptr_t p = w->seen[i];
-            if (!p) continue;
-            size_t j = hash_ptr(p) & (capacity - 1);
-            while (seen[j]) j = (j + 1) & (capacity - 1);
-            seen[j] = p;
-        }
-        free(w->seen);
-        w->seen = seen;
-        w->seen_capacity = capacity;
-    }
+    if ((w->seen_used + 1) * 2 > w->seen_capacity && !grow_seen(w, w->seen_capacity * 2)) return -1;
     uintptr_t p = (uintptr_t)o;
     size_t j = hash_ptr(p) & (w->seen_capacity - 1);
     while (w->seen[j]) {
@@ -281,15 +285,21 @@ __attribute__((visibility("default"))) PyObject *flight_mem_walk(PyObject *objec
     memset(&w, 0, sizeof w);
     int64_t hold_start = now_ns(), longest = 0, chunks = 1;
     intptr_t n = api.list_size(objects);
+    size_t capacity = 1 << 16;
+    while (capacity < (size_t)n * 2) capacity <<= 1; /* as many untracked as tracked: no growth */
+    if (!grow_seen(&w, capacity)) return NULL;
     for (intptr_t i = 0; i < n && !w.failed; i++) {
-        if ((i & 255) == 255) {
+        int grow = w.seen_used * 5 > w.seen_capacity * 2; /* 40% full: grow between objects */
+        if ((i & 255) == 255 || grow) {
             int64_t t = now_ns();
-            if (t - hold_start >= budget_ns) {
+            if (t - hold_start >= budget_ns || grow) {
                 if (t - hold_start > longest) longest = t - hold_start;
                 void *state = api.save_thread();
+                if (grow && !grow_seen(&w, w.seen_capacity * 2)) w.failed = 1;
                 api.restore_thread(state);
                 hold_start = now_ns();
                 chunks++;
+                if (w.failed) break;
             }
         }
         if (i >= api.list_size(objects)) break;

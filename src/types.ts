@@ -498,6 +498,152 @@ export interface IProfileRecord extends IRecordBase {
 }
 
 /**
+ * A row of `mem_summary`: one type's live objects.
+ */
+export interface IMemTypeRow {
+  type: string;
+  count: number;
+  size: number;
+}
+
+/**
+ * `mem summary`: live objects by type, totals, RSS and what the types do not account for.
+ */
+export interface IMemSummaryRecord extends IRecordBase {
+  kind: 'mem_summary';
+  time: number;
+  rows: IMemTypeRow[];
+  types: number;
+  total_count: number;
+  total_size: number;
+  tracked: number;
+  untracked: number;
+  rss: number | null;
+  pss: number | null;
+  unaccounted: number | null;
+  engine: string;
+  seconds: number;
+  longest_hold_ms: number | null;
+  gc_collected: number | null;
+  order: string;
+}
+
+/**
+ * A row of `mem_diff`: a type's (or an allocation site's) growth.
+ */
+export interface IMemDiffRow {
+  type?: string;
+  site?: string;
+  traceback?: string[];
+  count_delta: number;
+  size_delta: number;
+  count: number;
+  size: number;
+}
+
+/**
+ * `mem diff`: one cycle's growth by type or by allocation site.
+ */
+export interface IMemDiffRecord extends IRecordBase {
+  kind: 'mem_diff';
+  by: string;
+  cycle: number;
+  interval: number;
+  time: number;
+  rows: IMemDiffRow[];
+  changed: number;
+  total_count_delta: number;
+  total_size_delta: number;
+  total_count: number;
+  total_size: number;
+  seconds: number;
+  engine: string;
+  rss?: number | null;
+  rss_delta?: number | null;
+  owned?: boolean;
+}
+
+/**
+ * `mem refs`: the shortest referrer chains of a few instances from a root.
+ */
+export interface IMemRefsRecord extends IRecordBase {
+  kind: 'mem_refs';
+  target: string;
+  instances: number;
+  chains: { path: string; root: string; length: number; type: string }[];
+  depth: number;
+  cut: string | null;
+  seconds: number;
+}
+
+/**
+ * gilstat's figures of one thread for a period (since on, or the last interval).
+ */
+export interface IGilShares {
+  takes: number;
+  hold_ns: number;
+  wait_ns: number;
+  drops: number;
+  drop_ns: number;
+  avg_hold_ns: number | null;
+  avg_wait_ns: number | null;
+  avg_drop_ns: number | null;
+  hold_pct: number | null;
+  wait_pct: number | null;
+}
+
+/**
+ * One thread of a `gil_stats` report.
+ */
+export interface IGilThread {
+  name: string;
+  native_id: number;
+  thread_id: number;
+  total: IGilShares & {
+    contended: number;
+    max_hold_ms: number;
+    max_wait_ms: number;
+  };
+  last: IGilShares;
+}
+
+/**
+ * `gilstat on`: a report every interval (and a final one).
+ */
+export interface IGilStatsRecord extends IRecordBase {
+  kind: 'gil_stats';
+  index: number;
+  final: boolean;
+  elapsed_s: number;
+  interval_s: number;
+  time: number;
+  busy_pct: number;
+  take_ms: number;
+  hold_ms: number;
+  threads: IGilThread[];
+  overflow_threads: number;
+  events_dropped: number;
+  verdict: string;
+}
+
+/**
+ * `gilstat on`: one wait or hold of the GIL over its threshold.
+ */
+export interface IGilEventRecord extends IRecordBase {
+  kind: 'gil_event';
+  thread_name: string;
+  thread_id: number;
+  native_id: number;
+  event: 'wait' | 'hold';
+  duration_ms: number;
+  threshold_ms: number;
+  start: number;
+  time: number;
+  stack: IFrame[] | null;
+  stack_exact: boolean | null;
+}
+
+/**
  * The record of each kind of docs/schema.md, by kind.
  */
 export interface IRecordKinds {
@@ -520,6 +666,9 @@ export interface IRecordKinds {
   processes: IProcessesRecord;
   sessions: ISessionsRecord;
   profile: IProfileRecord;
+  mem_summary: IMemSummaryRecord;
+  mem_diff: IMemDiffRecord;
+  mem_refs: IMemRefsRecord;
 }
 
 /**

@@ -465,7 +465,325 @@ Record = Union[
     ProfileRecord,
     ProcessesRecord,
     SessionsRecord,
+    "MemSummaryRecord",
+    "MemDiffRecord",
+    "MemRefsRecord",
 ]
+
+
+class MemTypeRow(TypedDict):
+    type: str  # module.qualname ("dict" for builtins)
+    count: int
+    size: int  # shallow bytes (sys.getsizeof)
+
+
+class MemSummaryRecord(TypedDict):
+    v: int
+    kind: Literal["mem_summary"]
+    time: float
+    rows: list[MemTypeRow]
+    types: int  # types seen (rows beyond --limit are left out)
+    total_count: int
+    total_size: int
+    tracked: int
+    untracked: int
+    rss: int | None
+    pss: int | None
+    unaccounted: int | None  # rss - total_size
+    engine: str  # "c" | "python"
+    seconds: float
+    longest_hold_ms: float | None
+    gc_collected: int | None
+    order: str
+
+
+class MemDiffRow(TypedDict, total=False):
+    type: str  # by type
+    site: str  # by site: file:line of the allocation
+    traceback: list[str]  # by site: file:line, oldest first
+    count_delta: int
+    size_delta: int
+    count: int
+    size: int
+
+
+class MemDiffRecord(TypedDict, total=False):
+    v: int
+    kind: Literal["mem_diff"]
+    by: str  # "type" | "site"
+    cycle: int
+    interval: float
+    time: float
+    rows: list[MemDiffRow]
+    changed: int
+    total_count_delta: int
+    total_size_delta: int
+    total_count: int
+    total_size: int
+    seconds: float
+    engine: str
+    rss: int | None
+    rss_delta: int | None
+    owned: bool  # by site: tracemalloc was started by this diff
+
+
+class MemChain(TypedDict):
+    path: str
+    root: str
+    length: int
+    type: str
+
+
+class MemRefsRecord(TypedDict):
+    v: int
+    kind: Literal["mem_refs"]
+    target: str
+    instances: int
+    chains: list[MemChain]
+    depth: int
+    cut: str | None  # "depth" | "time" | None
+    seconds: float
+
+
+# -- gilstat: per-thread GIL statistics (agent/flight_agent/commands/gilstat.py, native/gil.c) ----
+
+
+class GilShares(TypedDict):
+    takes: int
+    hold_ns: int
+    wait_ns: int
+    drops: int
+    drop_ns: int
+    avg_hold_ns: int | None  # per drop (per take while it never dropped)
+    avg_wait_ns: int | None  # per take
+    avg_drop_ns: int | None
+    hold_pct: float | None  # of the wall time of the period
+    wait_pct: float | None
+
+
+class GilTotals(GilShares):
+    contended: int  # timed waits on the GIL's condition (a take that had to wait 5 ms slices)
+    max_hold_ms: float
+    max_wait_ms: float
+
+
+class GilThread(TypedDict):
+    name: str
+    native_id: int
+    thread_id: int
+    total: GilTotals  # since on
+    last: GilShares  # the last interval
+
+
+class GilStatsRecord(TypedDict):
+    v: int
+    kind: Literal["gil_stats"]
+    index: int
+    final: bool
+    elapsed_s: float
+    interval_s: float
+    time: float
+    busy_pct: float
+    take_ms: float
+    hold_ms: float
+    threads: list[GilThread]
+    overflow_threads: int
+    events_dropped: int
+    verdict: str
+
+
+class GilEventRecord(TypedDict):
+    v: int
+    kind: Literal["gil_event"]
+    thread_name: str
+    thread_id: int
+    native_id: int
+    event: str  # "wait" | "hold"
+    duration_ms: float
+    threshold_ms: float
+    start: float
+    time: float
+    stack: list[Frame] | None  # a hold: the holder's stack, outermost first
+    stack_exact: bool | None  # the stack is the one of the hold (the thread had not run since)
+
+
+# -- torch: a live PyTorch job (commands/torch.py, agent commands/torch/) ---------------------
+
+
+class TorchShapes(TypedDict):
+    shapes: str  # the input shapes of one group of calls, as torch lists them
+    calls: int
+
+
+class TorchOp(TypedDict):
+    name: str
+    calls: int
+    self_cpu_us: float
+    cpu_total_us: float
+    self_device_us: float | None  # CUDA (None without CUDA)
+    device_total_us: float | None
+    self_cpu_memory: int  # bytes allocated minus freed by the op itself
+    self_device_memory: int | None
+    shapes: list[TorchShapes]
+
+
+class TorchEvent(TypedDict, total=False):
+    name: str
+    cat: str | None  # cpu_op, python_function, cpu_instant_event, kernel, ...
+    ph: str  # "X" a span, "i" an instant
+    ts: float  # us from the first event
+    dur: float
+    pid: int
+    tid: int
+    bytes: int  # [memory] instants: allocated (+) or freed (-)
+    total: int  # [memory] instants: the allocator's total then
+
+
+class TorchTraceRow(TypedDict):
+    pid: int
+    tid: int
+    name: str  # the thread's name (threading's for the profiled thread) or "stream N"
+    process: str
+
+
+class TorchTrace(TypedDict):
+    events: list[TorchEvent]
+    events_total: int
+    truncated: bool  # the longest events kept
+    rows: list[TorchTraceRow]
+    duration_us: float
+
+
+class TorchProfileRecord(TypedDict, total=False):
+    v: int
+    kind: Literal["torch_profile"]
+    method: str
+    calls: int
+    calls_asked: int
+    device: str  # "cpu" or "cuda:N"
+    cost_ms: list[float]
+    threads: list[str]
+    ops: list[TorchOp]
+    ops_total: int
+    self_cpu_us: float
+    self_device_us: float | None
+    trace: TorchTrace
+
+
+class TorchTimeline(TypedDict):
+    t_us: list[float]
+    allocated: list[int]
+    reserved: list[int] | None  # CUDA only
+
+
+class TorchCategoryTimeline(TypedDict):
+    t_us: list[float]
+    series: dict[str, list[int]]  # parameters, gradients, activations, optimizer state, ...
+
+
+class TorchLiveCategory(TypedDict):
+    category: str
+    bytes: int
+
+
+class TorchLiveStack(TypedDict):
+    stack: str  # innermost first: "aten::mm < train.py(44): train_step < ..."
+    bytes: int
+    blocks: int
+
+
+class TorchAtPeak(TypedDict):
+    categories: list[TorchLiveCategory]
+    stacks: list[TorchLiveStack]
+
+
+class TorchMemoryRecord(TypedDict, total=False):
+    v: int
+    kind: Literal["torch_memory"]
+    method: str
+    calls: int
+    calls_asked: int
+    device: str
+    cost_ms: list[float]
+    threads: list[str]
+    source: str  # "profiler memory events" | "cuda memory history"
+    timeline: TorchTimeline
+    category_timeline: TorchCategoryTimeline | None
+    peak_bytes: int
+    peak_t_us: float | None
+    call_peak_bytes: int  # the peak of what the call itself allocated
+    at_peak: TorchAtPeak
+    notes: list[str]
+
+
+class TorchSegment(TypedDict):
+    device: int
+    address: int
+    stream: int
+    type: str | None  # "large" | "small" pool
+    total_bytes: int
+    allocated_bytes: int
+    largest_free_bytes: int
+    blocks: int
+
+
+class TorchBlock(TypedDict):
+    bytes: int
+    requested_bytes: int
+    address: int
+    stack: list[str]
+
+
+class TorchSnapshotRecord(TypedDict, total=False):
+    v: int
+    kind: Literal["torch_snapshot"]
+    segments: int
+    reserved_bytes: int
+    allocated_bytes: int
+    free_bytes: int
+    largest_free_bytes: int
+    fragmentation: float  # 1 - largest free block / cached free bytes
+    segment_rows: list[TorchSegment]
+    largest_blocks: list[TorchBlock]
+    history: bool
+    stats: dict[str, int]
+
+
+class TorchTensorGroup(TypedDict):
+    device: str
+    dtype: str
+    shape: list[int]
+    count: int
+    bytes: int
+
+
+class TorchTensor(TypedDict):
+    name: str | None  # model.fc1.weight, opt.state[...]['exp_avg'], a global; None: not cheap to know
+    device: str
+    dtype: str
+    shape: list[int]
+    bytes: int
+    requires_grad: bool
+    parameter: bool
+
+
+class TorchDeviceTotal(TypedDict):
+    device: str
+    bytes: int
+    storage_bytes: int  # counting shared storages once
+
+
+class TorchTensorsRecord(TypedDict):
+    v: int
+    kind: Literal["torch_tensors"]
+    device_filter: str | None
+    tensors: int
+    total_bytes: int
+    devices: list[TorchDeviceTotal]
+    rows: list[TorchTensorGroup]
+    rows_total: int
+    largest: list[TorchTensor]
+
 
 RECORD_TYPES: dict[str, type] = {
     "stack": StackRecord,
@@ -487,4 +805,7 @@ RECORD_TYPES: dict[str, type] = {
     "profile": ProfileRecord,
     "processes": ProcessesRecord,
     "sessions": SessionsRecord,
+    "mem_summary": MemSummaryRecord,
+    "mem_diff": MemDiffRecord,
+    "mem_refs": MemRefsRecord,
 }

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from .attach import attach, find_agent, inspect_process
 from .client import AgentClient
 from .commands import ParsedCommand, parse_command
-from .errors import FlightError, TargetNotFound, TimedOut
+from .errors import CommandSyntaxError, FlightError, TargetNotFound, TimedOut
 
 TIMEOUT_GRACE_S = 2.0  # after --timeout, how long an interrupted one-shot command may take to end
 
@@ -125,6 +125,11 @@ class FlightSession:
         interrupted in the target (TIMEOUT_GRACE_S later the connection is dropped) and the run
         fails with a TimedOut error after what it returned.
         """
+        needs = command.command.needs_seconds
+        if timeout is not None and needs is not None and needs(command.request) > timeout:
+            raise CommandSyntaxError(
+                f"{command.name} takes at least {needs(command.request):g} s: more than --timeout {timeout:g} s"
+            )
         interrupts: list = []
 
         def on_sigint(signum, frame):

@@ -52,7 +52,10 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
     `${r.samples} samples`,
     `${r.engine} ${r.engine_version}`,
     ...(r.top ?? []).slice(0, 3).map(t => t.function)
-  ]
+  ],
+  mem_summary: r => [r.rows[0].type, r.rows[0].count.toLocaleString('en-US')],
+  mem_diff: r => [String(r.rows[0].type ?? r.rows[0].site)],
+  mem_refs: r => [r.target, ...r.chains.map(c => c.path)]
 };
 
 describe('record fixtures', () => {

@@ -13,6 +13,7 @@ import {
   renderSessions,
   renderValue
 } from './records';
+import { memDiffGroup, renderMemRefs, renderMemSummary } from './mem';
 import { profileGroup } from './profile';
 import { renderReload } from './reload';
 import { renderStack } from './stack';
@@ -45,10 +46,14 @@ export function registerBuiltinViews(registry: IViewRegistry): void {
   registry.registerView('tt_list', renderTtList);
   registry.registerView('tt_detail', renderTtDetail);
   registry.registerView('end', renderEnd);
+  registry.registerView('mem_summary', renderMemSummary);
+  registry.registerView('mem_refs', renderMemRefs);
   // consecutive records of a stream grow one table (and chart)
   registry.registerGroupView('watch', watchGroup);
   registry.registerGroupView('tt_record', ttGroup);
   registry.registerGroupView('monitor', monitorGroup);
+  // mem diff's cycles: the latest table over a chart of the top growing types
+  registry.registerGroupView('mem_diff', memDiffGroup);
   // a live profile (perf while it samples) is replaced in place by the stream's next one
   registry.registerGroupView('profile', profileGroup);
 }

@@ -49,6 +49,21 @@ FACTS = {
         "  exception = ValueError('thirteen')",
         "  1/0 -> raised ZeroDivisionError: division by zero",
     ],
+    "mem_summary": [
+        "mem summary: 328,643 objects, 17.3 MiB in 153 types (walk 0.07 s, c, longest GIL hold 8.3 ms)",
+        "TYPE            COUNT   SIZE     SHARE",
+        "__main__.Point  60,000  2.7 MiB  15.9%",
+        "(149 more types; -l to show more)",
+        "RSS 33.3 MiB, PSS 29.0 MiB, not in Python objects 16.0 MiB",
+    ],
+    "mem_diff": [
+        "mem diff by type, cycle 1 (1 s): +1,237 objects, +101.5 KiB (10 types changed); RSS +84.0 KiB to 37.4 MiB",
+        "__main__.Session  +210    +9.8 KiB   880     41.2 KiB",
+    ],
+    "mem_refs": [
+        "mem refs __main__.Session: 1,200 live instances, 2 chains",
+        "  __main__._SESSIONS[1]   (module global, 2 steps)",
+    ],
     "monitor": ["__main__.compute cycle 1: calls=193 ok=183 failed=10 avg=0.008ms p50=0.007ms p99=0.037ms max=0.040ms"],
     "trace": [
         "__main__.slow cost=400.158ms thread=slow",

@@ -160,6 +160,7 @@ class Command:
     files: tuple = ()
     record_kinds: tuple = ()
     run: Runner | None = None  # for what does not simply go to the agent; None: the agent runs it
+    needs_seconds: Callable[[dict], float] | None = None  # the least a request takes (a --timeout below: refused)
 
     def __post_init__(self):
         assert self.where in PLACES and all(place in PLACES for place in self.where_when), self.name

@@ -112,6 +112,24 @@ ReloadRequest = TypedDict(
 )
 
 
+MemRequest = TypedDict(
+    "MemRequest",
+    {
+        "action": str,  # "summary" | "diff" | "refs"
+        "limit": int,
+        "order": str,
+        "gc": bool,
+        "interval": float,
+        "by": str,  # "type" | "site"
+        "cycles": int,
+        "module": Optional[str],
+        "class": Optional[str],
+        "count": int,
+        "depth": int,
+    },
+)
+
+
 class HelpRequest(TypedDict):
     command: str | None
 

@@ -54,7 +54,8 @@ def _roots() -> list:
         f: types.FrameType | None = frame
         while f is not None:
             code = f.f_code
-            if not code.co_filename.startswith("<frozen"):
+            # a module's own code: its locals are the module's globals, named from the module
+            if not code.co_filename.startswith("<frozen") and code.co_name != "<module>":
                 label = f"thread {thread} {code.co_name}() ({code.co_filename}:{f.f_lineno})"
                 roots.append((label, f, "thread frame local"))
             f = f.f_back
@@ -64,6 +65,8 @@ def _roots() -> list:
 
 def referents(obj) -> list:
     """What obj refers to; a running frame's locals too (3.11+ does not traverse them)."""
+    if isinstance(obj, types.ModuleType):  # its globals, with no dict between (one step)
+        return list(getattr(obj, "__dict__", {}).values())
     if type(obj) is types.FrameType:
         found = list(obj.f_locals.values())
         if obj.f_back is not None:
@@ -78,7 +81,12 @@ def _identifier(key) -> bool:
 
 def _step(parent, child, attributes: bool) -> tuple:
     """(text, child is an attribute dict, kind) for one edge."""
-    if isinstance(parent, types.ModuleType) or (isinstance(parent, type) and child is parent.__dict__):
+    if isinstance(parent, types.ModuleType):
+        for key, value in list(getattr(parent, "__dict__", {}).items()):
+            if value is child:
+                return (f".{key}" if _identifier(key) else f".__dict__[{key!r}]"), False, None
+        return " (a global)", False, None
+    if isinstance(parent, type) and child is parent.__dict__:
         return "", True, None
     if isinstance(parent, dict):
         for key, value in list(parent.items()):
