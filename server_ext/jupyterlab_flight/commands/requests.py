@@ -130,6 +130,23 @@ MemRequest = TypedDict(
 )
 
 
+TorchRequest = TypedDict(
+    "TorchRequest",
+    {
+        "action": str,  # "profile" | "memory_record" | "memory_snapshot" | "tensors"
+        "module": Optional[str],
+        "class": Optional[str],
+        "method": Optional[str],
+        "nested": Optional[str],
+        "calls": int,  # profile, memory -r: calls to record
+        "limit": int,  # tensors (and memory -s on CPU): the N largest
+        "device": Optional[str],
+        "file": Optional[str],  # written on the client
+        "file_format": Optional[str],  # "json" | "json.gz" | "pickle": what the agent sends for -f
+    },
+)
+
+
 class HelpRequest(TypedDict):
     command: str | None
 
