@@ -130,6 +130,21 @@ def test_refs_of_a_class_held_in_a_slots_list(leaky):
 
 
 @pytest.mark.parametrize(
+    ("cls", "path", "root"),
+    [
+        ("Pinned", "__main__.Registry.pinned[0]", "class attribute"),
+        ("Captured", "__main__.CALLBACK closure 'captured'", "closure"),
+        ("Local", "thread holder hold() ({file}:{line}) local 'mine'", "thread frame local"),
+    ],
+)
+def test_refs_names_class_attributes_closures_and_thread_locals(leaky, cls, path, root):
+    rc, records = flight_json(leaky.pid, f"mem refs __main__ {cls} -n 1")
+    (chain,) = one(records, "mem_refs")["chains"]
+    expected = path.format(file=os.path.join(HERE, "targets", "leaky.py"), line=source_line("stop.wait()"))
+    assert (chain["path"], chain["root"]) == (expected, root)
+
+
+@pytest.mark.parametrize(
     ("command", "message"),
     [
         ("mem refs nosuch.module Session", "module 'nosuch.module' is not imported in the target"),

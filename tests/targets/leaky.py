@@ -32,6 +32,40 @@ class Point:
         self.x, self.y = x, y
 
 
+class Pinned:  # held by a class attribute (mem refs)
+    pass
+
+
+class Registry:
+    pinned = [Pinned()]
+
+
+class Captured:  # held by a closure
+    pass
+
+
+def make_callback():
+    captured = Captured()
+
+    def callback():
+        return captured
+
+    return callback
+
+
+CALLBACK = make_callback()
+
+
+class Local:  # held by a local of a waiting thread
+    pass
+
+
+def hold():
+    mine = Local()
+    stop.wait()
+    return mine
+
+
 _SESSIONS = {}
 SENTINEL = object()
 ballast = []  # five objects an entry: a Point, a float, a list, an int, a str
@@ -78,7 +112,7 @@ def report():
         time.sleep(0.1)
 
 
-for function, name in ((leak, "leaker"), (tick, "ticker"), (report, "reporter")):
+for function, name in ((leak, "leaker"), (tick, "ticker"), (report, "reporter"), (hold, "holder")):
     threading.Thread(target=function, name=name, daemon=True).start()
 print("READY", flush=True)
 while True:

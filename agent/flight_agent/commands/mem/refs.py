@@ -67,6 +67,9 @@ def referents(obj) -> list:
     """What obj refers to; a running frame's locals too (3.11+ does not traverse them)."""
     if isinstance(obj, types.ModuleType):  # its globals, with no dict between (one step)
         return list(getattr(obj, "__dict__", {}).values())
+    if isinstance(obj, type):  # its attributes, with no dict between, then its bases and mro
+        attributes = type.__dict__["__dict__"].__get__(obj)
+        return list(attributes.values()) + [r for r in gc.get_referents(obj) if type(r) is not dict]
     if type(obj) is types.FrameType:
         found = list(obj.f_locals.values())
         if obj.f_back is not None:
@@ -86,8 +89,10 @@ def _step(parent, child, attributes: bool) -> tuple:
             if value is child:
                 return (f".{key}" if _identifier(key) else f".__dict__[{key!r}]"), False, None
         return " (a global)", False, None
-    if isinstance(parent, type) and child is parent.__dict__:
-        return "", True, None
+    if isinstance(parent, type):
+        for key, value in list(type.__dict__["__dict__"].__get__(parent).items()):
+            if value is child:
+                return (f".{key}" if _identifier(key) else f".__dict__[{key!r}]"), False, None
     if isinstance(parent, dict):
         for key, value in list(parent.items()):
             if value is child:
@@ -157,7 +162,7 @@ def _name(root_label: str, kind: str, path: list) -> tuple | None:
                 step = f" {code.co_freevars[position]!r}"
             except (StopIteration, IndexError):
                 pass
-        if isinstance(parent, type) and kind == "module global" and index > 1:
+        if isinstance(parent, type) and kind == "module global":
             kind = "class attribute"
         if step_kind:
             kind = step_kind
