@@ -104,6 +104,14 @@ export interface IProcess {
   notebook?: string | null;
   self?: boolean;
   this_server?: boolean;
+  // its job (the server's jobs.annotate): the root's pid (null: alone), depth, role, label
+  ppid?: number;
+  start_time?: number;
+  job?: number | null;
+  depth?: number;
+  role?: string | null;
+  label?: string | null;
+  rank?: number | null;
 }
 
 /**
@@ -374,6 +382,61 @@ export interface ISessionRow {
   connected?: boolean;
   python?: string | null;
   executable?: string | null;
+}
+
+/**
+ * A process of a `job` record (fanout.py): its place in the job's tree and the command's outcome.
+ */
+export interface IJobProcess {
+  pid: number;
+  ppid?: number;
+  start_time?: number;
+  depth?: number;
+  parent?: number | null;
+  role?: string;
+  label?: string;
+  rank?: number | null;
+  cmdline?: string;
+  python?: boolean;
+  status: string;
+  reason?: string;
+  source?: string;
+  stack?: IFrame[];
+  threads?: number;
+  moving?: boolean;
+  records?: IRecordBase[];
+}
+
+/**
+ * A group of a `job` record: processes of one tier with the same stack (or the same failure).
+ */
+export interface IJobGroup {
+  tier: string;
+  count: number;
+  pids: number[];
+  ranks?: number[] | null;
+  labels?: string[];
+  status: string;
+  reason?: string;
+  stack: IFrame[];
+  majority?: boolean;
+  diverges_at?: number | null;
+  moving?: number[];
+}
+
+/**
+ * A `job` record: a command on every process of a job, grouped (or, without a command, the job listed).
+ */
+export interface IJobRecord extends IRecordBase {
+  kind: 'job';
+  pid: number;
+  root: number;
+  command: string;
+  samples: number;
+  by: string;
+  elapsed_ms: number;
+  processes: IJobProcess[];
+  groups: IJobGroup[];
 }
 
 /**
@@ -665,6 +728,7 @@ export interface IRecordKinds {
   end: IEndRecord;
   processes: IProcessesRecord;
   sessions: ISessionsRecord;
+  job: IJobRecord;
   profile: IProfileRecord;
   mem_summary: IMemSummaryRecord;
   mem_diff: IMemDiffRecord;

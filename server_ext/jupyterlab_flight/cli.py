@@ -3,6 +3,8 @@
 flight_profiler PID                      interactive prompt (help, history, tab completion)
 flight_profiler PID --cmd "stack"        run one command and exit (0 ok, 1 error, 2 bad command)
 flight_profiler PID --cmd "..." --json   one JSON record per line (docs/schema.md)
+flight_profiler PID --job                the job PID belongs to (launcher, ranks, workers), as a tree
+flight_profiler PID --job --cmd "stack"  the command on every process of the job, grouped
 """
 
 from __future__ import annotations
@@ -39,8 +41,53 @@ def _argument_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="with --cmd: end a stream after SECONDS (with its records), or interrupt a one-shot command and fail",
     )
+    job = parser.add_argument_group("a whole job (launcher, ranks, workers: found from any pid in it)")
+    job.add_argument(
+        "--job",
+        action="store_true",
+        help="alone: list the job of PID as a tree; with --cmd: run the command on every Python process "
+        "of the job in parallel (stack is read from outside), one status per process, stacks grouped",
+    )
+    job.add_argument(
+        "--samples", type=int, default=1, metavar="N", help="with --job: read N times to tell moving ranks"
+    )
+    job.add_argument("--interval", type=float, default=0.5, metavar="SECONDS", help="with --samples: between samples")
+    job.add_argument("--ranks", action="store_true", help="with --job: the ranks only (when the job has ranks)")
+    job.add_argument("--concurrency", type=int, metavar="N", help="with --job: processes at once (2 x cores)")
     parser.add_argument("--version", action="version", version=f"jupyterlab-flight {__version__}")
     return parser
+
+
+def _run_job(args, out: Output) -> int:
+    from . import fanout
+
+    if args.samples < 1 or (args.concurrency is not None and args.concurrency < 1):
+        out.error("--samples and --concurrency take a number of at least 1")
+        return EXIT_USAGE
+    try:
+        if args.cmd is None:
+            out.record(fanout.list_job(args.pid))
+        else:
+            parse_command(args.cmd)  # a command line that does not parse fails once, here
+            record = fanout.run_job(
+                args.pid,
+                args.cmd,
+                timeout=args.timeout or fanout.DEFAULT_TIMEOUT_S,
+                concurrency=args.concurrency,
+                samples=args.samples,
+                interval=args.interval,
+                ranks_only=args.ranks,
+            )
+            out.record(record)
+            if any(p.get("status") not in ("ok", "skipped") for p in record["processes"] if p.get("python")):
+                return EXIT_ERROR
+    except CommandSyntaxError as e:
+        out.error(e.message)
+        return EXIT_USAGE
+    except FlightError as e:
+        out.error(e.message)
+        return e.exit_code
+    return EXIT_OK
 
 
 class Output:
@@ -162,10 +209,14 @@ def interactive(session: FlightSession) -> int:
 def main(argv: list | None = None) -> int:
     parser = _argument_parser()
     args = parser.parse_args(argv)
-    if args.cmd is None and (args.json or args.timeout is not None):
+    if args.cmd is None and not args.job and (args.json or args.timeout is not None):
         parser.error("--json and --timeout apply to --cmd: give the command to run with --cmd")
     _log_to_file()
     out = Output(as_json=args.json)
+    if args.job:
+        return _run_job(args, out)
+    if args.samples != 1 or args.ranks or args.concurrency is not None:
+        parser.error("--samples, --ranks and --concurrency apply to --job")
     if args.cmd is not None:
         try:
             command = parse_command(args.cmd)

@@ -1,7 +1,9 @@
 """IPython magics: ``%load_ext jupyterlab_flight``, then ``%flight <command>`` and short forms.
 
     %flight attach 4242 | attach kernel:<id or notebook> | attach self
-    %flight detach | sessions | ps
+    %flight detach | sessions | ps (jobs as trees: launcher, ranks, workers)
+    %flight job 4242 [stack]     a job (from any of its pids) listed, or a command on all of it, grouped
+    %flight attach --job 4242   from now on every command runs on every process of that job
     %flight widgets [auto|on|off]  live widgets for streams (auto: in kernels a Jupyter server started)
     %flight stack -a            %stack -a            (every command has a short form)
     %%flight console            (cell magic: the cell body runs in the target)
@@ -21,7 +23,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .attach import attach_self
-from .commands import AGENT, COMMANDS, OUTSIDE, help_text, parse_command
+from .commands import AGENT, COMMANDS, LOCAL, OUTSIDE, help_text, parse_command
 from .errors import FlightError, internal_error
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
 from .render.mime import LiveBundle, mime_bundle
@@ -41,6 +43,7 @@ class FlightState:
     def __init__(self):
         self.sessions: dict = {}  # pid -> FlightSession
         self.current: int | None = None
+        self.job: int | None = None  # %flight attach --job PID: commands go to every process of its job
         self.widgets = "auto"  # live widgets for streams: auto | on | off
 
     def use_widgets(self) -> bool:
@@ -165,8 +168,21 @@ class FlightMagicsMixin:
         words = line.split(maxsplit=1)
         verb = words[0] if words else ""
         rest = words[1] if len(words) > 1 else ""
+        if verb == "attach" and rest.split()[:1] == ["--job"]:
+            return self._attach_job(rest.split()[1:])
         if verb == "attach":
+            self.state.job = None
             return self._attach(rest.strip())
+        if verb == "job":  # %flight job PID [COMMAND]: once, whatever is attached
+            pid_text, _, job_line = rest.strip().partition(" ")
+            return self._show([self._job_record(pid_text, job_line.strip())], line)
+        if self.state.job is not None and line:  # %flight attach --job: on every process of the job
+            parsed = parse_command(line, cell)
+            if parsed.where != LOCAL or parsed.command.ends_session:  # help stays here, detach goes to all
+                record = self._job_record(str(self.state.job), line)
+                if parsed.command.ends_session:
+                    self.state.job = None
+                return self._show([record], line)
         if verb == "sessions":
             return self._show([self._sessions_record()], line)
         if verb == "ps":
@@ -260,6 +276,29 @@ class FlightMagicsMixin:
             f"attach {spec}",
         )
 
+    def _job_record(self, pid_text: str, command: str) -> dict:
+        from . import fanout
+
+        try:
+            pid = int(pid_text)
+        except ValueError:
+            raise FlightError("usage: %flight job <pid> [command]  (e.g. %flight job 4242 stack)") from None
+        if not command:
+            return fanout.list_job(pid)
+        parse_command(command)  # a line that does not parse fails once, here
+        record = fanout.run_job(pid, command)
+        self._keep_records([record])
+        return record
+
+    def _attach_job(self, words: list) -> None:
+        """``%flight attach --job PID``: from now on each command runs on every process of the job of
+        PID (``%flight attach PID`` or ``%flight detach`` ends it)."""
+        if len(words) != 1:
+            raise FlightError("usage: %flight attach --job <pid> (any pid of the job: launcher, rank, worker)")
+        record = self._job_record(words[0], "")
+        self.state.job = record["root"]
+        self._show([record], f"attach --job {words[0]}")
+
     def _forget(self, pid: int) -> None:
         session = self.state.sessions.pop(pid, None)
         if session is not None:
@@ -300,7 +339,8 @@ def load_ipython_extension(ipython) -> None:
         def flight(self, line, cell=None):
             """Live diagnostics of a running Python process: %flight help lists the commands.
 
-            Notebook verbs: attach <pid> | kernel:<id or notebook> | self, detach, sessions, ps,
+            Notebook verbs: attach <pid> | kernel:<id or notebook> | self | --job <pid>, job <pid> [command],
+            detach, sessions, ps,
             widgets [auto|on|off] (live widgets for streams); %%flight console runs a cell in the target.
             """
             self.run_line(line, cell)

@@ -45,7 +45,9 @@ def _python_version(proc: psutil.Process) -> str | None:
 
 
 def list_python_processes(notebooks: dict | None = None, sample_s: float = 0.1) -> list:
-    """[{pid, user, cmdline, python, cpu_percent, rss_bytes, kernel, kernel_id, notebook, self}] by pid.
+    """[{pid, user, cmdline, python, cpu_percent, rss_bytes, kernel, kernel_id, notebook, self}] by pid,
+    with the job fields of jobs.annotate (``job``, ``depth``, ``role``, ``label``, ``ppid``, ...):
+    the processes of one job follow its root, depth first.
 
     ``notebooks`` maps kernel ids to notebook paths (from a Jupyter server's sessions).
     """
@@ -83,7 +85,9 @@ def list_python_processes(notebooks: dict | None = None, sample_s: float = 0.1) 
                 )
         except psutil.Error:
             continue
-    return sorted(out, key=lambda p: p["pid"])
+    from .jobs import annotate
+
+    return annotate(sorted(out, key=lambda p: p["pid"]))  # a job's processes follow its root, as a tree
 
 
 def running_server_notebooks() -> dict:

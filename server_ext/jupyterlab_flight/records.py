@@ -423,6 +423,14 @@ class ProcessRow(TypedDict, total=False):
     kernel_id: str | None
     notebook: str | None
     self: bool  # the kernel asking
+    # its job (jobs.annotate): the root's pid (None: alone), depth in the job's tree, role, label
+    ppid: int
+    start_time: int
+    job: int | None
+    depth: int
+    role: str | None
+    label: str | None
+    rank: int | None
 
 
 class ProcessesRecord(TypedDict):
@@ -445,6 +453,56 @@ class SessionsRecord(TypedDict):
     sessions: list[SessionRow]
 
 
+# -- a job: one command on every process of a job (fanout.py) ----------------------------------
+
+
+class JobProcess(TypedDict, total=False):
+    pid: int
+    ppid: int
+    start_time: int  # clock ticks since boot: with pid, the process's key
+    depth: int  # in the job's tree (the root is 0)
+    parent: int | None
+    role: str  # launcher, rank, worker, forkserver, resource_tracker, ray, process
+    label: str  # "rank 2", "rank 2 worker 0", "launcher (torchrun)"
+    rank: int | None
+    cmdline: str
+    python: bool
+    status: str  # ok, timeout, denied, not_python, gone, error, skipped
+    reason: str
+    source: str  # py-spy, pystack, agent
+    stack: list[Frame]  # the main thread's, outermost first (stack only)
+    threads: int
+    moving: bool  # with samples > 1: whether its stack changed between samples
+    records: list[dict]  # a command other than stack: the records it gave
+
+
+class JobGroup(TypedDict, total=False):
+    tier: str  # rank, worker, other: groups are compared within their tier
+    count: int
+    pids: list[int]
+    ranks: list[int] | None
+    labels: list[str]
+    status: str  # ok, or the status its members share
+    reason: str
+    stack: list[Frame]
+    majority: bool
+    diverges_at: int | None  # index in stack of the first frame that differs from the majority's
+    moving: list[int]  # with samples > 1: the members whose stacks changed
+
+
+class JobRecord(TypedDict):
+    v: int
+    kind: Literal["job"]
+    pid: int  # the pid asked
+    root: int  # the job's root
+    command: str
+    samples: int
+    by: str  # function or line: what makes two stacks the same
+    elapsed_ms: float
+    processes: list[JobProcess]
+    groups: list[JobGroup]  # smallest first
+
+
 Record = Union[
     StackRecord,
     ValueRecord,
@@ -465,6 +523,7 @@ Record = Union[
     ProfileRecord,
     ProcessesRecord,
     SessionsRecord,
+    JobRecord,
     "MemSummaryRecord",
     "MemDiffRecord",
     "MemRefsRecord",
@@ -805,6 +864,7 @@ RECORD_TYPES: dict[str, type] = {
     "profile": ProfileRecord,
     "processes": ProcessesRecord,
     "sessions": SessionsRecord,
+    "job": JobRecord,
     "mem_summary": MemSummaryRecord,
     "mem_diff": MemDiffRecord,
     "mem_refs": MemRefsRecord,

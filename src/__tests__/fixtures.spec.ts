@@ -47,6 +47,7 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
   end: r => [r.reason === 'limit' ? 'the -n limit was reached' : r.reason],
   processes: r => r.processes.map(p => String(p.pid)),
   sessions: r => r.sessions.map(s => String(s.pid)),
+  job: r => [`root ${r.root}`, ...r.groups.map(g => g.labels?.[0] ?? '')],
   profile: r => [
     `pid ${r.pid}`,
     `${r.samples} samples`,

@@ -7,6 +7,7 @@ import { el, formatBytes, str } from '../dom';
 import { FlightModel } from '../model';
 import { IProcess, ISession } from '../types';
 import { processBadges } from '../views/records';
+import { decorateJobRow } from './jobs';
 
 /**
  * The processes section.
@@ -130,6 +131,7 @@ export class ProcessesPanel extends Widget {
     if (session) {
       row.addEventListener('click', () => this.model.select(session.id));
     }
+    decorateJobRow(row, p);
     return row;
   }
 

@@ -93,6 +93,7 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "COMMAND", "10916", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7"],
+    "job": ["3 ranks in all_reduce (rank 0, 1, 3); rank 2 in load_batch, job_rank.py:34", "diverges", "rank 2"],
     "reload": ["reloaded __main__.price from /srv/shop/app.py:12", "+    return round(qty * unit, 2)"],
     "profile": [
         "profile of pid 10916: 812 samples at 97.3 of 100 Hz",

@@ -85,6 +85,11 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "PYTHON", "10916", "3.11", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7", "/root/.pyenv/versions/3.11.7/bin/python", "  11020"],
+    "job": [
+        "3 ranks in all_reduce (rank 0, 1, 3); rank 2 in load_batch, job_rank.py:34",
+        "load_batch  job_rank.py:34  << diverges from the majority here",
+        "launcher (job_launcher.py)",
+    ],
     "reload": [
         "reloaded __main__.price from /srv/shop/app.py:12",
         "-    return qty * unit",

@@ -23,15 +23,18 @@ def processes_rows(record: ProcessesRecord) -> tuple[list, list]:
                 + (f" {p['notebook']}" if p.get("notebook") else "")
                 + (" (this kernel)" if p.get("self") else "")
             )
+        # a job's processes as a tree under its root, each command line after its label
+        depth = min(p.get("depth") or 0, 8)
+        label = f"[{p['label']}] " if p.get("job") is not None and p.get("label") else ""
         rows.append(
             [
-                p["pid"],
+                "  " * depth + str(p["pid"]) if depth else p["pid"],
                 p.get("user") or "",
                 p.get("python") or "",
                 p.get("cpu_percent", ""),
                 megabytes(p.get("rss_bytes", 0)),
                 kernel,
-                (p.get("cmdline") or "")[:100],
+                (label + (p.get("cmdline") or ""))[:100],
             ]
         )
     return list(PROCESS_HEADERS), rows
