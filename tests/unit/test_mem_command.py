@@ -1,0 +1,123 @@
+"""mem's descriptor: defaults, traits, bad input refused at parse time (commands/mem.py); and the
+agent's walk in C against its Python fallback on every supported CPython (agent/.../mem/walk.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from jupyterlab_flight.commands import AGENT, parse_command
+from jupyterlab_flight.errors import CommandSyntaxError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LIBRARY = os.path.join(ROOT, "server_ext", "jupyterlab_flight", "_native", "libflight_boot.so")
+
+
+def test_defaults_and_traits():
+    parsed = parse_command("mem summary")
+    assert parsed.request == {
+        "action": "summary",
+        "limit": 20,
+        "order": "descending",
+        "gc": False,
+        "interval": 10.0,
+        "by": "type",
+        "cycles": 1,
+        "module": None,
+        "class": None,
+        "count": 3,
+        "depth": 12,
+    }
+    assert (parsed.where, parsed.streams, parsed.long_running) == (AGENT, True, True)
+    assert set(parsed.command.record_kinds) == {"message", "mem_summary", "mem_diff", "mem_refs", "end", "error"}
+    assert "costs" in parsed.command.option("--by").help or "cost" in parsed.command.option("--by").help
+
+
+def test_diff_and_refs_requests():
+    diff = parse_command("mem diff -i 2.5 -n 4 -l 5 -o ascending --by site").request
+    assert (diff["interval"], diff["cycles"], diff["limit"], diff["order"], diff["by"]) == (
+        2.5,
+        4,
+        5,
+        "ascending",
+        "site",
+    )
+    refs = parse_command("mem refs app.cache Session -n 2 -d 5").request
+    assert (refs["module"], refs["class"], refs["count"], refs["depth"]) == ("app.cache", "Session", 2, 5)
+
+
+def test_the_least_time_a_diff_takes():
+    command = parse_command("mem diff -i 3 -n 4").command
+    assert command.needs_seconds is not None
+    assert command.needs_seconds(parse_command("mem diff -i 3 -n 4").request) == 12
+    assert command.needs_seconds(parse_command("mem summary").request) == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("mem", "the following arguments are required"),
+        ("mem grow", "invalid choice: 'grow'"),
+        ("mem summary -l 0", "--limit must be at least 1; got 0"),
+        ("mem diff -i 0", "--interval must be a positive number of seconds; got 0"),
+        ("mem diff -i -1", "--interval must be a positive number of seconds; got -1"),
+        ("mem diff -n 0", "-n must be at least 1; got 0"),
+        ("mem refs app", "mem refs: expected 'module class', got app"),
+        ("mem refs app A B", "mem refs: expected 'module class', got app A B"),
+        ("mem summary app", "mem summary takes no module or class"),
+        ("mem refs app A -d 0", "-d must be at least 1; got 0"),
+        ("mem diff --by line", "invalid choice: 'line'"),
+    ],
+)
+def test_bad_input(line, message):
+    with pytest.raises(CommandSyntaxError) as e:
+        parse_command(line)
+    assert message in str(e.value)
+
+
+WALK = r"""
+import gc, sys
+sys.path.insert(0, sys.argv[1])
+from flight_agent import native
+from flight_agent.commands.mem import walk
+
+class Leaf:
+    def __init__(self, i):
+        self.i, self.s = i, "x%d" % i
+
+class Slot:
+    __slots__ = ("a", "b")
+    def __init__(self, i):
+        self.a, self.b = float(i), (i, str(i))
+
+heap = [Leaf(i) for i in range(60000)] + [Slot(i) for i in range(60000)] + [{"k": i} for i in range(30000)]
+gc.collect()
+sentinel = object()
+held = [sentinel]
+refs = sys.getrefcount(sentinel)
+fallback = walk.walk()  # no library given: the Python walk
+native.set_library(sys.argv[2])
+c = walk.walk()
+python = walk.walk(engine="python")
+assert sys.getrefcount(sentinel) == refs
+assert (fallback.engine, c.engine, python.engine) == ("python", "c", "python")
+assert abs(c.count - python.count) <= 0.01 * python.count, (c.count, python.count)
+assert abs(c.size - python.size) <= 0.01 * python.size, (c.size, python.size)
+assert c.rows["__main__.Slot"] == python.rows["__main__.Slot"] == [60000, 60000 * sys.getsizeof(Slot(0))]
+assert c.rows["__main__.Leaf"][0] == 60000 and c.longest_ms < 100
+print("ok", c.count, python.count)
+"""
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_the_c_walk_counts_what_the_python_walk_counts(version):
+    from conftest import interpreter
+
+    done = subprocess.run(
+        [interpreter(version), "-c", WALK, os.path.join(ROOT, "agent"), LIBRARY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stdout + done.stderr
