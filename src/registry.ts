@@ -31,6 +31,11 @@ export interface IRecordGroup<R = IRecord> {
    */
   accepts?(record: R): boolean;
   /**
+   * Whether a record of another kind joins this view too (gilstat's view takes its stream's
+   * `gil_event` and `gil_stats` records alike).
+   */
+  joins?(record: IRecord): boolean;
+  /**
    * The stream is over: a live snapshot shown now is the last picture (no newer one comes).
    */
   settle?(): void;

@@ -147,7 +147,7 @@ export function placeRecord(
   const current = last ? groups.get(last) : undefined;
   if (
     current &&
-    current.kind === kind &&
+    (current.kind === kind || !!current.group.joins?.(record)) &&
     (!current.group.accepts || current.group.accepts(record))
   ) {
     try {

@@ -733,6 +733,8 @@ export interface IRecordKinds {
   mem_summary: IMemSummaryRecord;
   mem_diff: IMemDiffRecord;
   mem_refs: IMemRefsRecord;
+  gil_stats: IGilStatsRecord;
+  gil_event: IGilEventRecord;
 }
 
 /**

@@ -115,6 +115,8 @@ class Output:
 def run_once(session: FlightSession, line: str, out: Output, timeout: float | None = None) -> int:
     try:
         command = parse_command(line)
+        if timeout is None and command.streams and not command.request.get("limit"):
+            timeout = command.command.once_timeout  # a measurement that runs until off ends by itself
         session.run_interruptible(command, out.record, timeout=timeout)
     except FlightError as e:
         out.error(e.message)

@@ -527,6 +527,8 @@ Record = Union[
     "MemSummaryRecord",
     "MemDiffRecord",
     "MemRefsRecord",
+    "GilStatsRecord",
+    "GilEventRecord",
 ]
 
 
@@ -868,4 +870,6 @@ RECORD_TYPES: dict[str, type] = {
     "mem_summary": MemSummaryRecord,
     "mem_diff": MemDiffRecord,
     "mem_refs": MemRefsRecord,
+    "gil_stats": GilStatsRecord,
+    "gil_event": GilEventRecord,
 }

@@ -56,7 +56,9 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
   ],
   mem_summary: r => [r.rows[0].type, r.rows[0].count.toLocaleString('en-US')],
   mem_diff: r => [String(r.rows[0].type ?? r.rows[0].site)],
-  mem_refs: r => [r.target, ...r.chains.map(c => c.path)]
+  mem_refs: r => [r.target, ...r.chains.map(c => c.path)],
+  gil_stats: r => [r.verdict, ...r.threads.map(t => t.name)],
+  gil_event: r => [r.thread_name]
 };
 
 describe('record fixtures', () => {

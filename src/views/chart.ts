@@ -33,6 +33,10 @@ export interface IChartData {
   yTitle: string;
   y2Title?: string;
   /**
+   * The unit of the left axis in hover labels (default `ms`).
+   */
+  yUnit?: string;
+  /**
    * With a single point in time, the time axis spans this many ms around it (plotly would
    * otherwise zoom into microseconds).
    */
@@ -178,7 +182,7 @@ export class TimeSeriesChart {
             connectgaps: false,
             line: { color, width: 1.5 },
             marker: { color, size: 4 },
-            hovertemplate: `%{y:.3f} ms<extra>${s.name}</extra>`
+            hovertemplate: `%{y:.3f} ${this._data.yUnit ?? 'ms'}<extra>${s.name}</extra>`
           };
     });
     const axis = {

@@ -26,6 +26,7 @@ import {
   ttGroup,
   watchGroup
 } from './streams';
+import { gilGroup } from './gil';
 import { renderTrace } from './trace';
 
 /**
@@ -58,4 +59,7 @@ export function registerBuiltinViews(registry: IViewRegistry): void {
   registry.registerGroupView('mem_diff', memDiffGroup);
   // a live profile (perf while it samples) is replaced in place by the stream's next one
   registry.registerGroupView('profile', profileGroup);
+  // gilstat: its reports and warnings, one view for the stream
+  registry.registerGroupView('gil_stats', gilGroup);
+  registry.registerGroupView('gil_event', gilGroup);
 }

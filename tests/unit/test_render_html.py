@@ -87,6 +87,8 @@ FACTS = {
     "mem_refs": ["__main__._SESSIONS[1]", "module global"],
     "monitor": ["calls=193 ok=183 failed=10"],
     "trace": ["time.sleep  <built-in>"],
+    "gil_stats": ["GIL busy 95 %: gil-hog held 59 %", "cruncher-1", "sleeper"],
+    "gil_event": ["gil-hog held the GIL 23.8 ms (over 5 ms)", "line 36, in burst"],
     "tt_record": ["__main__.Shop.price"],
     "tt_list": ["INDEX", "1002"],
     "tt_detail": ["RETURNED:  9"],

@@ -64,6 +64,16 @@ FACTS = {
         "mem refs __main__.Session: 1,200 live instances, 2 chains",
         "  __main__._SESSIONS[1]   (module global, 2 steps)",
     ],
+    "gil_stats": [
+        "GIL busy 95 %: gil-hog held 59 % in ~14 ms bursts, cruncher-1 held 19 % in ~1.4 ms bursts; "
+        "sleeper waited 78 %; cruncher-0 and cruncher-1 waited 62 %",
+        "THREAD      TID    HOLD%  WAIT%  TAKES",
+        "gil-hog     31719  59.1   9.4    42     14.4 ms   2.3 ms    63.2 ms",
+    ],
+    "gil_event": [
+        "gil-hog held the GIL 23.8 ms (over 5 ms) in burst (/srv/app/jobs.py:36)",
+        '  File "/srv/app/jobs.py", line 54, in hog',
+    ],
     "monitor": ["__main__.compute cycle 1: calls=193 ok=183 failed=10 avg=0.008ms p50=0.007ms p99=0.037ms max=0.040ms"],
     "trace": [
         "__main__.slow cost=400.158ms thread=slow",

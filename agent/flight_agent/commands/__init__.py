@@ -12,7 +12,7 @@ drop what that connection owns (its client went away); with None, drop everythin
 
 from __future__ import annotations
 
-from . import console, getglobal, mem, module, monitor, reload, stack, trace, tt, vmtool, watch
+from . import console, getglobal, gilstat, mem, module, monitor, reload, stack, trace, tt, vmtool, watch
 
 COMMANDS = {
     "stack": stack,
@@ -26,4 +26,5 @@ COMMANDS = {
     "tt": tt,
     "reload": reload,
     "mem": mem,
+    "gilstat": gilstat,
 }

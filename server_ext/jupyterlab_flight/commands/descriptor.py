@@ -159,6 +159,7 @@ class Command:
     cell_option: str | None = None  # the option a %%flight cell body supplies
     files: tuple = ()
     record_kinds: tuple = ()
+    once_timeout: float | None = None  # run once (--cmd) without -n or --timeout, a stream ends after this
     run: Runner | None = None  # for what does not simply go to the agent; None: the agent runs it
     needs_seconds: Callable[[dict], float] | None = None  # the least a request takes (a --timeout below: refused)
 

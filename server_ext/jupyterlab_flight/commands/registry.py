@@ -2,9 +2,41 @@
 
 from __future__ import annotations
 
-from . import console, detach, getglobal, help, mem, module, monitor, perf, reload, stack, trace, tt, vmtool, watch
+from . import (
+    console,
+    detach,
+    getglobal,
+    gilstat,
+    help,
+    mem,
+    module,
+    monitor,
+    perf,
+    reload,
+    stack,
+    trace,
+    tt,
+    vmtool,
+    watch,
+)
 
 COMMANDS = {
     m.COMMAND.name: m.COMMAND
-    for m in (help, stack, getglobal, vmtool, module, console, watch, trace, tt, monitor, perf, reload, mem, detach)
+    for m in (
+        help,
+        stack,
+        getglobal,
+        vmtool,
+        module,
+        console,
+        watch,
+        trace,
+        tt,
+        monitor,
+        perf,
+        reload,
+        mem,
+        gilstat,
+        detach,
+    )
 }

@@ -147,6 +147,15 @@ TorchRequest = TypedDict(
 )
 
 
+class GilstatRequest(TypedDict):
+    action: str  # "on" | "off"
+    take_ms: float
+    hold_ms: float
+    interval_s: float
+    max_threads: int
+    limit: int | None
+
+
 class HelpRequest(TypedDict):
     command: str | None
 
