@@ -47,6 +47,10 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
   end: r => [r.reason === 'limit' ? 'the -n limit was reached' : r.reason],
   processes: r => r.processes.map(p => String(p.pid)),
   sessions: r => r.sessions.map(s => String(s.pid)),
+  torch_profile: r => [r.method, r.ops[0].name, ...r.threads],
+  torch_memory: r => [r.method, r.at_peak.categories[0].category],
+  torch_snapshot: r => ['CUDA allocator', `${r.segments} segments`],
+  torch_tensors: r => [`${r.tensors} live tensors`, String(r.largest[0].name)],
   job: r => [`root ${r.root}`, ...r.groups.map(g => g.labels?.[0] ?? '')],
   profile: r => [
     `pid ${r.pid}`,

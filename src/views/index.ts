@@ -27,6 +27,12 @@ import {
   watchGroup
 } from './streams';
 import { gilGroup } from './gil';
+import {
+  renderTorchMemory,
+  renderTorchProfile,
+  renderTorchSnapshot,
+  renderTorchTensors
+} from './torch';
 import { renderTrace } from './trace';
 
 /**
@@ -49,6 +55,10 @@ export function registerBuiltinViews(registry: IViewRegistry): void {
   registry.registerView('tt_list', renderTtList);
   registry.registerView('tt_detail', renderTtDetail);
   registry.registerView('end', renderEnd);
+  registry.registerView('torch_profile', renderTorchProfile);
+  registry.registerView('torch_memory', renderTorchMemory);
+  registry.registerView('torch_snapshot', renderTorchSnapshot);
+  registry.registerView('torch_tensors', renderTorchTensors);
   registry.registerView('mem_summary', renderMemSummary);
   registry.registerView('mem_refs', renderMemRefs);
   // consecutive records of a stream grow one table (and chart)

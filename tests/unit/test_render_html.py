@@ -95,6 +95,10 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "COMMAND", "10916", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7"],
+    "torch_profile": ["torch profile of __main__.Trainer.train_step: 1 call", "aten::mm", "trainer"],
+    "torch_memory": ["peak 3.1 MiB at 3.7 ms", "LIVE AT PEAK", "activations"],
+    "torch_snapshot": ["fragmentation 43%", "train_step (/app/train.py:41)"],
+    "torch_tensors": ["33 live tensors (cpu 1.9 MiB)", "EMBEDDINGS"],
     "job": ["3 ranks in all_reduce (rank 0, 1, 3); rank 2 in load_batch, job_rank.py:34", "diverges", "rank 2"],
     "reload": ["reloaded __main__.price from /srv/shop/app.py:12", "+    return round(qty * unit, 2)"],
     "profile": [

@@ -95,6 +95,18 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "PYTHON", "10916", "3.11", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7", "/root/.pyenv/versions/3.11.7/bin/python", "  11020"],
+    "torch_profile": [
+        "torch profile of __main__.Trainer.train_step: 1 call (9.0 ms) on cpu, thread trainer",
+        "the timeline keeps the 34 longest of 848 events",
+        "aten::mm                  5      1.4 ms",
+    ],
+    "torch_memory": ["peak 3.1 MiB at 3.7 ms", "activations      1.0 MiB", "train_step"],
+    "torch_snapshot": [
+        "15.0 MiB allocated of 22.0 MiB reserved in 2 segments",
+        "fragmentation 43%",
+        "train_step (/app/train.py:41)",
+    ],
+    "torch_tensors": ["33 live tensors (cpu 1.9 MiB)", "EMBEDDINGS", "1000x128"],
     "job": [
         "3 ranks in all_reduce (rank 0, 1, 3); rank 2 in load_batch, job_rank.py:34",
         "load_batch  job_rank.py:34  << diverges from the majority here",

@@ -12,7 +12,7 @@ drop what that connection owns (its client went away); with None, drop everythin
 
 from __future__ import annotations
 
-from . import console, getglobal, gilstat, mem, module, monitor, reload, stack, trace, tt, vmtool, watch
+from . import console, getglobal, gilstat, mem, module, monitor, reload, stack, torch, trace, tt, vmtool, watch
 
 COMMANDS = {
     "stack": stack,
@@ -24,6 +24,7 @@ COMMANDS = {
     "trace": trace,
     "monitor": monitor,
     "tt": tt,
+    "torch": torch,
     "reload": reload,
     "mem": mem,
     "gilstat": gilstat,

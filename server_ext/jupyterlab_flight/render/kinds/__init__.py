@@ -4,7 +4,7 @@ Importing this package registers them all with render/registry.py's TEXT and HTM
 a new record family is a module here and a line below.
 """
 
-from . import gil, job, lists, mem, messages, monitor, profile, reload, runtime, stack, trace, tt, values, watch
+from . import gil, job, lists, mem, messages, monitor, profile, reload, runtime, stack, torch, trace, tt, values, watch
 
 __all__ = [
     "gil",
@@ -17,6 +17,7 @@ __all__ = [
     "reload",
     "runtime",
     "stack",
+    "torch",
     "trace",
     "tt",
     "values",
