@@ -9,13 +9,18 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, InputDialog } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  InputDialog,
+  MainAreaWidget
+} from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { FlightService } from './api';
 import { flightIcon } from './icon';
 import { DEFAULT_SETTINGS, FlightModel, IFlightSettings } from './model';
 import { viewRegistry } from './render';
 import { FlightPanel } from './sidebar/index';
+import { ResultView } from './sidebar/resultview';
 import { IFlight } from './tokens';
 import {
   FlightStreamModel,
@@ -56,7 +61,19 @@ const plugin: JupyterFrontEndPlugin<IFlight> = {
       service: new FlightService(app.serviceManager.serverSettings)
     });
     void model.loadCommands();
-    const panel = new FlightPanel({ model });
+    const panel = new FlightPanel({
+      model,
+      // a result at full width: the sidebar gives it about 270 px
+      openInMain: entry => {
+        const view = new MainAreaWidget({
+          content: new ResultView(model, entry)
+        });
+        view.title.label = `Flight: ${entry.command}`;
+        view.title.icon = flightIcon;
+        app.shell.add(view, 'main');
+        app.shell.activateById(view.id);
+      }
+    });
     panel.title.icon = flightIcon;
     panel.title.label = 'Flight';
     app.shell.add(panel, 'left', { rank: 600 });

@@ -39,6 +39,7 @@ export interface IFrame {
   module?: string | null;
   native?: boolean;
   library?: string | null;
+  code?: string | null;
 }
 
 /**
@@ -226,6 +227,7 @@ export interface IHelpRecord extends IRecordBase {
 export interface IMessageRecord extends IRecordBase {
   kind: 'message';
   text: string;
+  stop_hint?: string;
 }
 
 /**

@@ -27,6 +27,8 @@ def test_stack_threads_and_frames(target):
     assert [f["function"] for f in deep].count("deep") == 6
     assert deep[-1]["function"] == "deep" and deep[-1]["file"].endswith("service.py")
     assert all({"function", "file", "line"} <= set(f) for f in deep)
+    # the client adds each frame's source line (sourcelines.py): the same line for every front door
+    assert deep[-1]["code"] == "time.sleep(0.05)" and deep[-2]["code"] == "return deep(n - 1)"
     # the agent's own threads are not shown
     assert len(stack["threads"]) == 5
 

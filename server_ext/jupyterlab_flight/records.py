@@ -159,10 +159,14 @@ class HelpRecord(TypedDict):
     text: str
 
 
-class MessageRecord(TypedDict):
+class _MessageRequired(TypedDict):
     v: int
     kind: Literal["message"]
     text: str
+
+
+class MessageRecord(_MessageRequired, total=False):
+    stop_hint: str  # a stream's first message: what stopping does; each front door says how
 
 
 class _ErrorRequired(TypedDict):

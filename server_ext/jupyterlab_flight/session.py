@@ -15,6 +15,7 @@ from .attach import attach, find_agent, inspect_process
 from .client import AgentClient
 from .commands import ParsedCommand, parse_command
 from .errors import CommandSyntaxError, FlightError, TargetNotFound, TimedOut
+from .sourcelines import add_source_lines
 
 TIMEOUT_GRACE_S = 2.0  # after --timeout, how long an interrupted one-shot command may take to end
 
@@ -87,10 +88,9 @@ class FlightSession:
         if command.interactive:
             raise FlightError(command.command.needs_terminal)
         runner = command.command.run
-        if runner is not None:
-            yield from runner(command, self)
-        else:
-            yield from self.run_in_agent(command)
+        records = runner(command, self) if runner is not None else self.run_in_agent(command)
+        for record in records:
+            yield add_source_lines(record)
 
     def run_in_agent(self, command: ParsedCommand) -> Iterator[dict]:
         return self.client.run(command.name, command.request, long_running=command.long_running)

@@ -36,7 +36,7 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
   reload: r => [r.target, ...r.diff.slice(-2)],
   console: r => [r.stdout ?? '', r.stderr ?? ''],
   help: r => [r.text.split('\n')[0]],
-  message: r => [r.text],
+  message: r => [r.text, ...(r.stop_hint ? [`; Stop ${r.stop_hint}`] : [])],
   error: r => [r.message],
   watch: r => [r.method, String(r.thread_name)],
   monitor: r => [r.method, String(r.calls)],

@@ -25,7 +25,13 @@ export const stackRecord: IStackRecord = {
       main: true,
       gil: true,
       frames: [
-        { function: 'main', file: '/srv/app.py', line: 40, module: '__main__' },
+        {
+          function: 'main',
+          file: '/srv/app.py',
+          line: 40,
+          module: '__main__',
+          code: 'serve_forever()'
+        },
         {
           function: 'Server.wait',
           file: '/srv/app.py',

@@ -8,8 +8,9 @@ import {
   IProcessList,
   IStreamHandlers
 } from '../api';
-import { FlightModel } from '../model';
+import { FlightModel, IResultEntry } from '../model';
 import { FlightPanel } from '../sidebar/index';
+import { ResultView } from '../sidebar/resultview';
 import { ICommandsReply, IRecord, ISession } from '../types';
 import reply from './commands.json';
 
@@ -323,6 +324,34 @@ describe('FlightPanel', () => {
     await done;
     expect(entry.querySelector('.jp-flight-badge-live')).toBeNull();
     expect(entry.querySelector('.jp-flight-badge-snapshot')).not.toBeNull();
+    panel.dispose();
+  });
+
+  it('opens a result in the main area, which keeps growing while it runs', async () => {
+    const service = new FakeService();
+    const model = new FlightModel({ service, storage: null });
+    model.settings = { refreshInterval: 0, maxRecords: 500 };
+    const opened: IResultEntry[] = [];
+    const panel = new FlightPanel({ model, openInMain: e => opened.push(e) });
+    Widget.attach(panel, document.body);
+    await model.attach(300);
+    const done = model.run('stack');
+    await settle();
+    const stream = service.streams[0];
+    stream.handlers!.onRecord({ v: 1, kind: 'message', text: 'first' });
+    q<HTMLButtonElement>(
+      panel.node,
+      '.jp-flight-entry .jp-flight-open-main'
+    ).click();
+    expect(opened).toHaveLength(1);
+    const view = new ResultView(model, opened[0]);
+    Widget.attach(view, document.body);
+    expect(view.title.label).toBe('Flight: stack');
+    expect(view.node.textContent).toContain('first');
+    stream.answer([{ v: 1, kind: 'message', text: 'second' }]);
+    await done;
+    expect(view.node.textContent).toContain('second');
+    view.dispose();
     panel.dispose();
   });
 

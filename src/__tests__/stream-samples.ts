@@ -20,7 +20,8 @@ export const HOSTILE = '<img src=x onerror=alert(1)>';
 export const watchStart: IMessageRecord = {
   v: 1,
   kind: 'message',
-  text: 'watching __main__.compute (up to 3 calls); Ctrl-C / stop ends it'
+  text: 'watching __main__.compute (up to 3 calls)',
+  stop_hint: 'ends it'
 };
 
 export const watchRecords: IWatchRecord[] = [

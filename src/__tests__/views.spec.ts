@@ -43,6 +43,10 @@ describe('stack view', () => {
     expect(texts(threads[0], '.jp-flight-frame-where')[0]).toBe(
       '/srv/app.py:40'
     );
+    // the source line the terminal shows under a frame
+    expect(texts(threads[0], '.jp-flight-frame-code')).toEqual([
+      'serve_forever()'
+    ]);
   });
 
   it('puts target strings in as text, never as HTML', () => {

@@ -4,7 +4,7 @@
  */
 import { PanelLayout, Widget } from '@lumino/widgets';
 import { el } from '../dom';
-import { FlightModel } from '../model';
+import { FlightModel, IResultEntry } from '../model';
 import { ISession } from '../types';
 import { CommandBox } from './commandbox';
 import { ProcessesPanel } from './processes';
@@ -48,7 +48,7 @@ export class FlightPanel extends Widget {
     layout.addWidget(new ProcessesPanel(this.model));
     layout.addWidget(new SessionsPanel(this.model));
     layout.addWidget(this.commandBox);
-    layout.addWidget(new ResultsPanel(this.model));
+    layout.addWidget(new ResultsPanel(this.model, options.openInMain));
     this.model.runningChanged.connect((_, running) => {
       this.node.classList.toggle('jp-mod-running', running !== null);
     }, this);
@@ -130,5 +130,10 @@ export namespace FlightPanel {
      * The model (default: a new one, disposed of with the panel).
      */
     model?: FlightModel;
+
+    /**
+     * Opens a result in the main area (the application's shell); without it, no Open button.
+     */
+    openInMain?: (entry: IResultEntry) => void;
   }
 }

@@ -7,6 +7,8 @@ import { el, formatBytes, str } from '../dom';
 import { FlightModel } from '../model';
 import { IProcess, ISession } from '../types';
 import { processBadges } from '../views/records';
+import { commandLabel } from './cmdline';
+import { orderProcesses } from './order';
 import { decorateJobRow } from './jobs';
 
 /**
@@ -57,13 +59,15 @@ export class ProcessesPanel extends Widget {
     const processes = this.model.processes;
     const query = this._search.value.trim().toLowerCase();
     const attached = new Map(this.model.sessions.map(s => [s.pid, s]));
-    const rows = processes.filter(p => {
-      if (!query) {
-        return true;
+    const rows = orderProcesses(processes, new Set(attached.keys())).filter(
+      p => {
+        if (!query) {
+          return true;
+        }
+        const text = `${p.pid} ${p.cmdline ?? ''} ${p.notebook ?? ''} ${p.user ?? ''} ${p.kernel_id ?? ''}`;
+        return text.toLowerCase().includes(query);
       }
-      const text = `${p.pid} ${p.cmdline ?? ''} ${p.notebook ?? ''} ${p.user ?? ''} ${p.kernel_id ?? ''}`;
-      return text.toLowerCase().includes(query);
-    });
+    );
     this._list.textContent = '';
     if (!rows.length) {
       this._list.appendChild(
@@ -92,6 +96,7 @@ export class ProcessesPanel extends Widget {
       event.stopPropagation();
       void (session ? this.model.detach(session.id) : this.model.attach(p.pid));
     });
+    const label = commandLabel(p.cmdline);
     const meta = [
       p.python ? `Python ${p.python}` : '',
       p.cpu_percent !== undefined && p.cpu_percent !== null
@@ -123,9 +128,16 @@ export class ProcessesPanel extends Widget {
         }),
         el('div', {
           className: 'jp-flight-cmdline',
-          text: str(p.cmdline),
+          text: label.program,
           title: str(p.cmdline)
-        })
+        }),
+        label.interpreter
+          ? el('div', {
+              className: 'jp-flight-muted jp-flight-interpreter',
+              text: label.interpreter,
+              title: str(p.cmdline)
+            })
+          : null
       ]
     );
     if (session) {

@@ -17,7 +17,14 @@ import { IRecord, MIME_TYPE } from '../types';
  * The results view.
  */
 export class ResultsPanel extends Widget {
-  constructor(readonly model: FlightModel) {
+  /**
+   * ``openInMain``: opens an entry in the main area (the sidebar is narrow); without it, entries
+   * have no Open button.
+   */
+  constructor(
+    readonly model: FlightModel,
+    readonly openInMain?: (entry: IResultEntry) => void
+  ) {
     super();
     this.addClass('jp-flight-results');
     this.node.setAttribute('data-mime-type', MIME_TYPE);
@@ -64,6 +71,17 @@ export class ResultsPanel extends Widget {
   }
 
   private _entry(entry: IResultEntry): HTMLElement {
+    let open: HTMLElement | null = null;
+    if (this.openInMain) {
+      const opener = this.openInMain;
+      open = el('button', {
+        className: 'jp-flight-button jp-flight-open-main jp-mod-styled',
+        text: 'Open',
+        title: 'Open this result in the main area, at full width',
+        attrs: { type: 'button' }
+      });
+      open.addEventListener('click', () => opener(entry));
+    }
     const node = el('div', { className: 'jp-flight-entry' }, [
       el('div', { className: 'jp-flight-command' }, [
         el('span', { className: 'jp-flight-prompt', text: '✈ ' }),
@@ -71,7 +89,8 @@ export class ResultsPanel extends Widget {
         el('span', {
           className: 'jp-flight-muted',
           text: ` · pid ${entry.pid}`
-        })
+        }),
+        open
       ])
     ]);
     this._entries.set(entry, node);

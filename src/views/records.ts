@@ -180,7 +180,12 @@ export function renderHelp(record: IHelpRecord): HTMLElement {
  * A `message` record.
  */
 export function renderMessage(record: IMessageRecord): HTMLElement {
-  return el('div', { className: 'jp-flight-message', text: str(record.text) });
+  // a stream's first message: in the browser, the Stop button ends it
+  const hint = record.stop_hint ? `; Stop ${record.stop_hint}` : '';
+  return el('div', {
+    className: 'jp-flight-message',
+    text: str(record.text) + hint
+  });
 }
 
 /**

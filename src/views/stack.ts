@@ -9,7 +9,7 @@ function frameText(frame: IFrame): string {
   if (frame.native) {
     return `${str(frame.function)} ${str(frame.library ?? frame.file)}`;
   }
-  return `${str(frame.function)} ${str(frame.file)}:${str(frame.line)}`;
+  return `${str(frame.function)} ${str(frame.file)}:${str(frame.line)} ${str(frame.code ?? '')}`;
 }
 
 function renderFrame(frame: IFrame, innermost: boolean): HTMLElement {
@@ -34,6 +34,11 @@ function renderFrame(frame: IFrame, innermost: boolean): HTMLElement {
   row.appendChild(
     el('span', { className: 'jp-flight-frame-where', text: where })
   );
+  if (frame.code) {
+    row.appendChild(
+      el('code', { className: 'jp-flight-frame-code', text: frame.code })
+    );
+  }
   return row;
 }
 

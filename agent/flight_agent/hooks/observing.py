@@ -77,7 +77,8 @@ class ObservingStream(Stream, Observer):
 
     def start(self) -> list:
         self.key = key = add_observer(self.site, self)
-        records = [{"kind": "message", "text": self.started_text()}]
+        # the front door says how to stop it (Ctrl-C at a terminal, Stop in the browser)
+        records = [{"kind": "message", "text": self.started_text(), "stop_hint": "ends it"}]
         probe = probe_of(key)
         if probe is not None and probe.fallback_reason:
             records.append(
@@ -90,11 +91,7 @@ class ObservingStream(Stream, Observer):
         return records
 
     def started_text(self) -> str:
-        return (
-            f"{self.verb} {self.site.name}"
-            + (f" (up to {self.limit})" if self.limit else "")
-            + "; Ctrl-C / stop ends it"
-        )
+        return f"{self.verb} {self.site.name}" + (f" (up to {self.limit})" if self.limit else "")
 
     def close(self) -> None:
         key, self.key = self.key, None

@@ -120,7 +120,7 @@ def _first_message(pid: int, request: PerfRequest, version: str, flags: dict, th
         text += f"; --nonblocking: the target has {threads} threads (blocking mode would pause each per sample)"
     if request["baseline"]:
         text += f"; compared with {request['baseline']}"
-    return text + "; Ctrl-C / stop ends it and keeps every sample"
+    return text
 
 
 def profile_stream(request: PerfRequest, pid: int, stop_reason: Callable[[], str | None]) -> Iterator[dict]:
@@ -147,7 +147,12 @@ def profile_stream(request: PerfRequest, pid: int, stop_reason: Callable[[], str
             yield {"v": 1, "kind": "message", "text": f"pid {pid}: stopped before py-spy took its first sample"}
             yield {"v": 1, "kind": "end", "reason": sampler.end_reason or "stopped", "hooks": False}
             return
-        yield {"v": 1, "kind": "message", "text": _first_message(pid, request, version, flags, threads, auto)}
+        yield {
+            "v": 1,
+            "kind": "message",
+            "text": _first_message(pid, request, version, flags, threads, auto),
+            "stop_hint": "ends it and keeps every sample",
+        }
         try:
             for chunk in sampler.chunks(stop_reason, request["duration"]):
                 agg.add_collapsed(chunk.text)

@@ -20,7 +20,8 @@ END_REASONS = {
 
 @TEXT.renderer("message", "help")
 def message_text(record: MessageRecord | HelpRecord) -> str:
-    return record["text"]
+    hint = record.get("stop_hint")
+    return f"{record['text']}; Ctrl-C / stop {hint}" if hint else record["text"]
 
 
 @TEXT.renderer("error")

@@ -41,8 +41,10 @@ def stack_text(record: StackRecord) -> str:
                 lines.append("  " + _native_frame(f))
                 continue
             lines.append(f'  File "{f["file"]}", line {f["line"]}, in {f["function"]}')
-            # The source line, when this machine has the file (a target on the same host does).
-            source_line = linecache.getline(f["file"] or "", f["line"] or 0).strip() if f.get("line") else ""
+            # The source line: the client's (sourcelines.py), or read here for a saved record.
+            source_line = f.get("code") or (
+                linecache.getline(f["file"] or "", f["line"] or 0).strip() if f.get("line") else ""
+            )
             if source_line:
                 lines.append(f"    {source_line}")
         lines.append("")
@@ -50,6 +52,8 @@ def stack_text(record: StackRecord) -> str:
         lines.append(f'Task "{task["name"]}" ({task["state"]}) coroutine {task["coroutine"]}')
         for f in task.get("frames", []):
             lines.append(f'  File "{f["file"]}", line {f["line"]}, in {f["function"]}')
+            if f.get("code"):
+                lines.append(f"    {f['code']}")
         if task.get("awaiting"):
             lines.append(f"  awaiting {task['awaiting']}")
         lines.append("")
