@@ -67,6 +67,7 @@ class Frame(TypedDict, total=False):
     module: str | None
     native: bool
     library: str | None
+    code: str  # the source line, added by the client where it can read the file (sourcelines.py)
 
 
 class Thread(TypedDict, total=False):
