@@ -107,6 +107,23 @@ export async function detach(
 }
 
 /**
+ * A whole job from any of its pids (`POST flight/jobs`): listed, or `command` run on every Python
+ * process of it; one `job` record.
+ */
+export async function runJob(
+  pid: number,
+  command = '',
+  settings?: ServerConnection.ISettings
+): Promise<IRecord[]> {
+  const data = await requestAPI<{ records: IRecord[] }>(
+    'jobs',
+    { method: 'POST', body: JSON.stringify({ pid, command }) },
+    settings
+  );
+  return data.records ?? [];
+}
+
+/**
  * The commands with their arguments and traits (`GET flight/commands`).
  */
 export async function listCommands(
@@ -296,6 +313,10 @@ export interface IFlightService {
    * Opens a session's command stream.
    */
   openStream(sessionId: string): ICommandStream;
+  /**
+   * A whole job from any of its pids: listed, or a command run on all of it (src/sidebar/jobs.ts).
+   */
+  runJob?(pid: number, command?: string): Promise<IRecord[]>;
 }
 
 /**
@@ -325,6 +346,10 @@ export class FlightService implements IFlightService {
 
   listCommands(): Promise<ICommandDescriptor[]> {
     return listCommands(this.serverSettings);
+  }
+
+  runJob(pid: number, command = ''): Promise<IRecord[]> {
+    return runJob(pid, command, this.serverSettings);
   }
 
   openStream(sessionId: string): ICommandStream {

@@ -367,6 +367,28 @@ export class FlightModel implements IDisposable {
   }
 
   /**
+   * Runs a command on every process of the job of `pid` (no attach: `stack` is read from outside);
+   * its `job` record goes to the results.
+   */
+  async runJob(pid: number, command = 'stack'): Promise<void> {
+    if (!this.service.runJob) {
+      this._setStatus('this server cannot run a command on a job', true);
+      return;
+    }
+    this._setStatus(`${command} on the job of ${pid}…`);
+    try {
+      const records = await this.service.runJob(pid, command);
+      this._addEntry(`job ${pid} ${command}`, pid, records);
+      this._setStatus(`${command} on the job of ${pid}: done`);
+    } catch (reason) {
+      this._setStatus(
+        `cannot run ${command} on the job of ${pid}: ${message(reason)}`,
+        true
+      );
+    }
+  }
+
+  /**
    * Runs a command line in the selected session; its records go to the results as they come.
    * The server fills in every default the line leaves out.
    */

@@ -20,6 +20,7 @@ from conftest import TARGETS, flight, interpreter
 from jupyterlab_flight import fanout, jobs
 from jupyterlab_flight.magics import FlightMagicsMixin, FlightState
 from jupyterlab_flight.processes import list_python_processes
+from tornado.httpclient import HTTPClientError
 
 RANKS, WORKERS, STRAGGLER = 3, 2, 1
 
@@ -159,3 +160,28 @@ def test_a_command_in_the_agent_on_the_ranks_from_the_notebook(job, capsys):
     magics.run_line("detach")
     assert magics.state.job is None
     assert "detached" in capsys.readouterr().out
+
+
+@pytest.fixture
+def jp_server_config():
+    return {"ServerApp": {"jpserver_extensions": {"jupyterlab_flight": True}}}
+
+
+async def test_the_sidebar_lists_and_stacks_a_job_through_the_server(job, jp_fetch):
+    async def post(body):
+        response = await jp_fetch("flight", "jobs", method="POST", body=json.dumps(body))
+        return json.loads(response.body)["records"]
+
+    (listed,) = await post({"pid": job.ranks[0]})
+    assert listed["kind"] == "job" and listed["command"] == "" and listed["root"] == job.launcher
+    assert {p["pid"] for p in listed["processes"]} == set(job.pids)
+    (record,) = await post({"pid": job.launcher, "command": "stack", "ranks": True})
+    ranks = [g for g in record["groups"] if g["tier"] == "rank"]
+    assert [(g["count"], g["ranks"]) for g in ranks] == [(1, [STRAGGLER]), (RANKS - 1, [0, 2])]
+    assert {g["tier"] for g in record["groups"]} == {"rank"}  # --ranks: the ranks only
+    with pytest.raises(HTTPClientError) as caught:
+        await post({"pid": "x"})
+    assert caught.value.code == 400
+    with pytest.raises(HTTPClientError) as caught:
+        await post({"pid": 999999999})
+    assert caught.value.code == 404

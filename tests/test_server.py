@@ -25,6 +25,7 @@ ROUTES = [
     ("DELETE", "flight/sessions/" + "0" * 32),
     ("POST", "flight/sessions/" + "0" * 32 + "/commands"),
     ("POST", "flight/streams/stop"),
+    ("POST", "flight/jobs"),
 ]
 
 

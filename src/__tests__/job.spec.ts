@@ -6,9 +6,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { IFlightService } from '../api';
+import { FlightModel } from '../model';
 import { renderRecord } from '../render';
 import { decorateJobRow } from '../sidebar/jobs';
-import { IJobRecord, IProcess } from '../types';
+import { IJobRecord, IProcess, IRecord } from '../types';
 import { groupMembers, jobSummary, renderJob } from '../views/job';
 
 jest.mock('plotly.js-basic-dist-min', () => ({
@@ -143,5 +145,61 @@ describe('sidebar job rows', () => {
     decorateJobRow(node, { pid: 12, job: null, depth: 0 });
     expect(node.classList.contains('jp-flight-job-member')).toBe(false);
     expect(node.querySelector('.jp-flight-job-label')).toBeNull();
+  });
+});
+
+describe('Stack job in the sidebar', () => {
+  function row(): HTMLElement {
+    const node = document.createElement('div');
+    node.innerHTML =
+      '<div class="jp-flight-process-head"><span class="jp-flight-pid">10</span></div>';
+    return node;
+  }
+
+  it('is on the root row only, and asks for the root pid', () => {
+    const asked: number[] = [];
+    const root = row();
+    decorateJobRow(
+      root,
+      { pid: 10, job: 10, depth: 0, label: 'launcher (torchrun)' },
+      pid => asked.push(pid)
+    );
+    const member = row();
+    decorateJobRow(
+      member,
+      { pid: 11, job: 10, depth: 1, label: 'rank 0' },
+      pid => asked.push(pid)
+    );
+    expect(member.querySelector('.jp-flight-job-stack-button')).toBeNull();
+    const button = root.querySelector(
+      '.jp-flight-job-stack-button'
+    ) as HTMLButtonElement;
+    expect(button.textContent).toBe('Stack job');
+    button.click();
+    expect(asked).toEqual([10]);
+  });
+
+  it('puts the job record in the results', async () => {
+    const calls: [number, string | undefined][] = [];
+    const service = {
+      listProcesses: () => Promise.resolve({ processes: [], kernels: [] }),
+      listSessions: () => Promise.resolve([]),
+      attach: () => Promise.reject(new Error('no')),
+      detach: () => Promise.resolve([]),
+      listCommands: () => Promise.resolve([]),
+      openStream: () => {
+        throw new Error('no stream');
+      },
+      runJob: (pid: number, command?: string): Promise<IRecord[]> => {
+        calls.push([pid, command]);
+        return Promise.resolve([fixture]);
+      }
+    } as unknown as IFlightService;
+    const model = new FlightModel({ service, storage: null });
+    await model.runJob(26541);
+    expect(calls).toEqual([[26541, 'stack']]);
+    expect(model.results.length).toBe(1);
+    expect(model.results[0].command).toBe('job 26541 stack');
+    expect(model.results[0].records[0].kind).toBe('job');
   });
 });

@@ -2,9 +2,10 @@
  * Jobs in the sidebar's process list: the server lists a job's processes after its root, depth
  * first (jobs.annotate), each with its job's root pid, depth and label ("rank 2", "rank 2 worker
  * 0", "launcher (torchrun)"). A member's row is indented by its depth and badged with its label,
- * so a job reads as a tree: launcher, ranks, workers.
+ * so a job reads as a tree: launcher, ranks, workers. The root's row has "Stack job": every process
+ * of the job read from outside and grouped (`POST flight/jobs`), the `job` record in the results.
  */
-import { badge } from '../dom';
+import { badge, el } from '../dom';
 import { IProcess } from '../types';
 
 export const MAX_DEPTH = 6;
@@ -19,7 +20,11 @@ export function inJob(p: IProcess): boolean {
 /**
  * Marks a process row as a job member: indentation, its label as a badge, `data-job`.
  */
-export function decorateJobRow(row: HTMLElement, p: IProcess): void {
+export function decorateJobRow(
+  row: HTMLElement,
+  p: IProcess,
+  onStack?: (pid: number) => void
+): void {
   if (!inJob(p)) {
     return;
   }
@@ -31,6 +36,20 @@ export function decorateJobRow(row: HTMLElement, p: IProcess): void {
   row.setAttribute('data-job', String(p.job));
   row.setAttribute('data-depth', String(depth));
   row.style.marginLeft = `${depth * 12}px`;
+  if (depth === 0 && onStack) {
+    // the job's root: one button reads every process of the job (from outside) and groups them
+    const button = el('button', {
+      className: 'jp-flight-button jp-mod-styled jp-flight-job-stack-button',
+      text: 'Stack job',
+      title: `The stacks of every process of the job of ${p.pid}, grouped (nothing is attached)`
+    });
+    button.addEventListener('click', event => {
+      event.stopPropagation();
+      onStack(p.pid);
+    });
+    const head = row.querySelector('.jp-flight-process-head');
+    (head ?? row).appendChild(button);
+  }
   if (p.label) {
     const label = badge(
       p.label,

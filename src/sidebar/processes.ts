@@ -143,7 +143,7 @@ export class ProcessesPanel extends Widget {
     if (session) {
       row.addEventListener('click', () => this.model.select(session.id));
     }
-    decorateJobRow(row, p);
+    decorateJobRow(row, p, pid => void this.model.runJob(pid));
     return row;
   }
 

@@ -20,6 +20,7 @@ from jupyter_server.utils import url_path_join
 from .handlers import (
     CommandListHandler,
     CommandsHandler,
+    JobsHandler,
     ProcessesHandler,
     SessionHandler,
     SessionsHandler,
@@ -40,6 +41,7 @@ def setup_handlers(web_app) -> None:
         [
             (url_path_join(base, "commands"), CommandListHandler),
             (url_path_join(base, "processes"), ProcessesHandler),
+            (url_path_join(base, "jobs"), JobsHandler),
             (url_path_join(base, "sessions"), SessionsHandler),
             (url_path_join(base, "sessions", _SESSION), SessionHandler),
             (url_path_join(base, "sessions", _SESSION, "commands"), CommandsHandler),

@@ -192,3 +192,29 @@ class StreamStopHandler(FlightHandler):
             return self.fail_with(e, "stop the stream")
         message = "stopping the stream" if stopped else "the stream has already ended"
         self.finish(json.dumps({"stopped": stopped, "message": message}))
+
+
+class JobsHandler(FlightHandler):
+    """A whole job from any of its pids (fanout.py): ``{"pid"}`` lists it, ``{"pid", "command",
+    "samples"?, "ranks"?}`` runs the command on every Python process of it; one ``job`` record."""
+
+    @web.authenticated
+    @authorized("execute")
+    async def post(self):
+        from .. import fanout
+
+        data = self.body()
+        pid, line, samples = data.get("pid"), data.get("command") or "", data.get("samples", 1)
+        if type(pid) is not int or not isinstance(line, str) or type(samples) is not int or samples < 1:
+            return self.fail(400, 'give {"pid": <int>, "command": "<command line>" (optional), "samples": <int>}')
+        try:
+            if line.strip():
+                parse_command(line)  # a line that does not parse fails here, once
+                record = await in_thread(
+                    lambda: fanout.run_job(pid, line.strip(), samples=samples, ranks_only=bool(data.get("ranks")))
+                )
+            else:
+                record = await in_thread(fanout.list_job, pid)
+        except Exception as e:
+            return self.fail_with(e, "job")
+        self.finish(json.dumps({"records": [record]}))
