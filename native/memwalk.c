@@ -61,6 +61,8 @@ static struct {
     void (*restore_thread)(void *);
     PyObject *(*build)(const char *, ...);
     PyObject *(*list_new)(intptr_t);
+    int (*is_subtype)(PyObject *, PyObject *);
+    PyObject *module_type;
     int (*list_append)(PyObject *, PyObject *);
     PyObject *dict_type, *object_type, *sizeof_name, *object_sizeof;
 } api;
@@ -84,14 +86,17 @@ static int resolve(void) {
     SYM(restore_thread, "PyEval_RestoreThread");
     SYM(build, "Py_BuildValue");
     SYM(list_new, "PyList_New");
+    SYM(is_subtype, "PyType_IsSubtype");
     SYM(list_append, "PyList_Append");
 #undef SYM
     api.dict_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyDict_Type");
     api.object_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyBaseObject_Type");
+    api.module_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyModule_Type");
     api.broken = 1;
     if (!api.list_size || !api.list_item || !api.is_tracked || !api.getsizeof || !api.type_lookup || !api.intern ||
         !api.type_flags || !api.incref || !api.decref || !api.err_occurred || !api.err_clear || !api.save_thread ||
-        !api.restore_thread || !api.build || !api.list_new || !api.list_append || !api.dict_type || !api.object_type)
+        !api.restore_thread || !api.build || !api.list_new || !api.list_append || !api.dict_type || !api.object_type || !api.is_subtype ||
+        !api.module_type)
         return 0;
     /* the layout this file assumes: dict's name, flags and traverse where we read them */
     const char *name = FIELD(api.dict_type, OFF_TP_NAME, const char *);
@@ -243,6 +248,9 @@ static void count(walk *w, PyObject *o) {
 static int visit(PyObject *o, void *arg) {
     walk *w = (walk *)arg;
     if (!o || w->failed || api.is_tracked(o)) return 0;
+    /* a dead object a traverse still visits (3.12's _asyncio module state visits its freelist):
+     * a reference taken and dropped would free it a second time */
+    if (FIELD(o, 0, intptr_t) <= 0) return 0;
     int added = see(w, o);
     if (added < 0) {
         w->failed = 1;
@@ -308,7 +316,8 @@ __attribute__((visibility("default"))) PyObject *flight_mem_walk(PyObject *objec
         if (type == skip) continue;
         w.tracked++;
         traverseproc traverse = FIELD(type, OFF_TP_TRAVERSE, traverseproc);
-        if (traverse) traverse(o, visit, &w);
+        /* a module's traverse visits its C state, freelists included: its dict is counted anyway */
+        if (traverse && type != api.module_type && !api.is_subtype(type, api.module_type)) traverse(o, visit, &w);
         /* the traverse is over: counting may run Python code (a __sizeof__) */
         size_t pending = w.pending_used;
         w.pending_used = 0;

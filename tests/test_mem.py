@@ -67,6 +67,7 @@ def test_summary_counts_the_heap_in_c_without_long_stalls(leaky):
 
 
 def test_summary_ascending_and_gc(leaky):
+    # after the walks above, a full collection still ends (targets/leaky.py: _asyncio's freelist)
     rc, records = flight_json(leaky.pid, "mem summary -l 3 -o ascending --gc")
     s = one(records, "mem_summary")
     assert rc == 0 and s["gc_collected"] is not None and s["order"] == "ascending"

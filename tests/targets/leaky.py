@@ -7,6 +7,7 @@ sleeps (the longest the GIL kept it waiting). The report (argv[1]) says how many
 the longest gap, tracemalloc's state and the refcount of a sentinel object the walk must not keep.
 """
 
+import asyncio
 import json
 import os
 import sys
@@ -65,6 +66,18 @@ def hold():
     stop.wait()
     return mine
 
+
+async def _await_futures():
+    loop = asyncio.get_running_loop()
+    for _ in range(3):
+        future = loop.create_future()
+        loop.call_soon(future.set_result, 1)
+        await future
+
+
+# 3.12's _asyncio keeps the future iterators it freed in a freelist that its module's traverse
+# visits: a walk that takes a reference to one corrupts it (gc.collect then loops forever)
+asyncio.run(_await_futures())
 
 _SESSIONS = {}
 SENTINEL = object()

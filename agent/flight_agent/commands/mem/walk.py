@@ -2,7 +2,8 @@
 
 What is counted (as pympler's ``muppy.get_objects`` + ``summary.summarize``): every object the
 collector tracks (``gc.get_objects()``, frames left out) and the untracked objects they refer to
-directly (``tp_traverse``, one level), each once, with ``sys.getsizeof``'s shallow size. No
+directly (``tp_traverse``, one level), each once, with ``sys.getsizeof``'s shallow size; modules
+are not traversed (their dict is tracked; their C state can hold dead objects, see below). No
 collection is forced (pympler forces one) unless asked.
 
 The C walk (native/memwalk.c) hands the GIL over whenever it has held it for HOLD_BUDGET_NS; the
@@ -90,6 +91,7 @@ def _walk_python(start: float) -> Walk:
     by_type: dict = {}  # type -> [count, size]; types only, released below
     seen: set = set()
     getsizeof, is_tracked, referents, frame = sys.getsizeof, gc.is_tracked, gc.get_referents, types.FrameType
+    module = types.ModuleType
     tracked = untracked = 0
     objects = gc.get_objects()
     try:
@@ -98,7 +100,9 @@ def _walk_python(start: float) -> Walk:
             if t is frame:
                 continue
             tracked += 1
-            for r in referents(o):
+            # a module's referents are its dict (counted anyway) and its C state, where 3.12's
+            # _asyncio keeps a freelist of dead objects: a reference to one would free it twice
+            for r in () if isinstance(o, module) else referents(o):
                 if not is_tracked(r) and id(r) not in seen:
                     seen.add(id(r))
                     untracked += 1
