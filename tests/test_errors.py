@@ -7,6 +7,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -70,7 +71,30 @@ def test_permission_denied_says_what_to_do(target):
     shutil.rmtree(base)
     assert done.returncode == 1, done.stderr
     message = json.loads(done.stdout.splitlines()[-1])["message"]
-    assert "permission denied" in message and "root" in message and "CAP_SYS_PTRACE" in message
+    assert "permission denied" in message and "belongs to user root" in message and "as that user or as root" in message
+
+
+def test_permission_denied_names_the_real_reason_for_root():
+    """As root, a refusal is not about users: pid 1 of this machine (or container) cannot be read."""
+    if os.geteuid() != 0 or os.access("/proc/1/exe", os.R_OK) and _readable_exe(1):
+        pytest.skip("needs root on a machine whose pid 1 refuses to be read (a container, a VM's init)")
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_flight.cli", "1", "--cmd", "stack"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "permission denied for pid 1: it is the init process" in done.stderr, done.stderr
+    assert "as that user" not in done.stderr
+
+
+def _readable_exe(pid: int) -> bool:
+    try:
+        os.readlink(f"/proc/{pid}/exe")
+        return True
+    except OSError:
+        return False
 
 
 def test_module_not_imported_is_never_imported(target):

@@ -40,8 +40,16 @@ function growingTable<R>(
       return table.rows.length;
     },
     add(record: R) {
+      // the table scrolls inside a bounded height: it follows the newest row unless the user
+      // scrolled up to read an older one
+      const box = table.node.closest('.jp-flight-table-scroll');
+      const atEnd =
+        !box || box.scrollHeight - box.scrollTop - box.clientHeight < 8;
       table.add(record);
       refresh();
+      if (box && atEnd) {
+        box.scrollTop = box.scrollHeight;
+      }
     },
     shift(n: number) {
       table.shift(n);

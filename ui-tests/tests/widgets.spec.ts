@@ -46,6 +46,13 @@ test.describe('Live widgets for streams', () => {
     await live.locator('.jp-flight-live-pause').click();
     await expect(live).toHaveAttribute('data-status', 'running');
     await expect.poll(() => rows.count()).toBeGreaterThan(shown);
+    // however many calls come, the table scrolls inside a bounded height, newest in view
+    await expect.poll(() => rows.count(), { timeout: 30000 }).toBeGreaterThan(40);
+    const box = live.locator('.jp-flight-table-scroll');
+    expect((await box.boundingBox())!.height).toBeLessThan(440);
+    await expect
+      .poll(() => box.evaluate(e => e.scrollHeight - e.scrollTop - e.clientHeight), { timeout: 10000 })
+      .toBeLessThan(30);
 
     // Stop: the stream ends in the target; the widget gives way to the static result
     await live.locator('.jp-flight-live-stop').click();
@@ -86,10 +93,14 @@ test.describe('Live widgets for streams', () => {
     if (!(await page.notebook.isOpen(name))) {
       await page.notebook.openByPath(`${tmpPath}/${name}`);
     }
+    // wait on what the page shows, not on time: under load the notebook and plotly take a while,
+    // and a windowed notebook draws a cell only once it is in view
     const ends = page.locator(`.jp-RenderedFlight[data-mime-type="${MIME}"] .jp-flight-end`);
-    await expect(ends).toHaveCount(2);
+    await expect(ends).toHaveCount(2, { timeout: 30000 });
     await expect(ends.first()).toContainText('stopped');
-    await expect(page.locator('.jp-flight-chart .main-svg').first()).toBeVisible();
+    const savedChart = page.locator('.jp-Cell').nth(2).locator('.jp-flight-chart');
+    await savedChart.scrollIntoViewIfNeeded({ timeout: 30000 });
+    await expect(savedChart.locator('.main-svg').first()).toBeVisible({ timeout: 30000 });
     await expect(page.locator('.jp-flight-live')).toHaveCount(0);
     await page.notebook.runCell(0);
     await page.notebook.setCell(3, 'code', '%flight detach');

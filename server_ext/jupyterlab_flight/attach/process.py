@@ -53,14 +53,53 @@ def start_time(pid: int) -> int | None:
 
 
 def _permission_hint(pid: int, uid: int) -> str:
-    try:
-        owner = pwd.getpwuid(uid).pw_name
-    except KeyError:
-        owner = str(uid)
+    """Why the kernel refused us pid's files, said as the user can act on it."""
+    me = os.geteuid()
+    if me not in (0, uid):
+        try:
+            owner = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            owner = str(uid)
+        return f"permission denied: pid {pid} belongs to user {owner}; run flight_profiler as that user or as root"
+    # our own user's process, or we are root: the refusal has another cause
+    if me != 0:
+        scope = _ptrace_scope()
+        if scope is not None and scope >= 1:
+            return (
+                f"permission denied for pid {pid}: /proc/sys/kernel/yama/ptrace_scope is {scope}, which lets a"
+                " user trace only its own children; run as root, or set it to 0 (sysctl kernel.yama.ptrace_scope=0)"
+            )
+    if not _has_ptrace_capability():
+        return (
+            f"permission denied for pid {pid}: this process lacks CAP_SYS_PTRACE (a container started without"
+            " --cap-add=SYS_PTRACE, or kubectl debug without --profile=general)"
+        )
+    if pid == 1:
+        return (
+            "permission denied for pid 1: it is the init process of this machine or container, which the kernel"
+            " keeps from being read or traced; pick the pid of the Python process itself (%flight ps and the sidebar list them)"
+        )
     return (
-        f"permission denied: pid {pid} belongs to user {owner}; run flight_profiler as that user or as root "
-        f"(also check /proc/sys/kernel/yama/ptrace_scope, and CAP_SYS_PTRACE in containers)"
+        f"permission denied for pid {pid} although this user may trace it: the process is not dumpable (it set"
+        " PR_SET_DUMPABLE to 0, or changed its user with setuid), or a security module (SELinux, AppArmor) refuses"
     )
+
+
+def _ptrace_scope() -> int | None:
+    try:
+        return int(_read("/proc/sys/kernel/yama/ptrace_scope").strip())
+    except (OSError, ValueError):
+        return None  # no Yama: nothing restricts tracing by user beyond ownership
+
+
+def _has_ptrace_capability() -> bool:
+    try:
+        for line in _read("/proc/self/status").splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> 19 & 1)  # CAP_SYS_PTRACE is bit 19
+    except (OSError, ValueError):
+        pass
+    return True  # unknown: do not blame it
 
 
 def python_version(pid: int, exe: str) -> tuple | None:
