@@ -184,6 +184,20 @@ def test_a_target_without_torch_is_told_and_not_given_it(torch_python, tmp_path)
         assert "Traceback" not in target.stop()
 
 
+def test_a_child_forked_in_a_profiled_call_runs_no_profiler(torch_python, tmp_path):
+    target = _start(torch_python, tmp_path, "--fork")
+    try:
+        child = target.report_path + ".child"
+        rc, records = flight_json(target.pid, "torch profile __main__ Trainer fork_step", "--timeout", "60")
+        assert rc == 0 and records_of(records, "torch_profile"), records
+        with open(child) as f:  # one line per child, the child of the profiled call among them
+            lines = [json.loads(line) for line in f]
+        assert lines and all(line == {"profiler_enabled": False} for line in lines), lines
+        trains_on(target, target.report())
+    finally:
+        assert "Traceback" not in target.stop()
+
+
 def _cuda(python: str) -> bool:
     done = subprocess.run(
         [python, "-c", "import torch; print(torch.cuda.is_available())"], capture_output=True, text=True

@@ -5,6 +5,7 @@ A two-layer MLP learns a fixed regression on CPU (CUDA with ``--cuda`` when ther
 the step count, the last and first losses, whether a torch profiler is enabled and whether CUDA
 memory history is on, so a test can check that training goes on unharmed after a command.
 ``--history`` turns CUDA memory history on first (the user's own, which must stay on).
+``--fork`` forks in ``Trainer.fork_step`` every 10 steps (its child writes the report + ".child").
 ``--no-torch`` never imports torch (the command must say so, and not import it either).
 """
 
@@ -51,6 +52,19 @@ if not NO_TORCH:
             del self.losses[:-50]
             return value
 
+        def fork_step(self):
+            """A step that forks (as a DataLoader starting its workers): the child says whether a
+            profiler is on in it, a line appended to the report file + ".child", and exits."""
+            self.model(self.inputs).sum()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    with open(REPORT + ".child", "a") as f:
+                        f.write(json.dumps({"profiler_enabled": bool(torch._C._autograd._profiler_enabled())}) + "\n")
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+
         def evaluate(self):
             with torch.no_grad():
                 return float(torch.nn.functional.mse_loss(self.model(self.inputs), self.targets))
@@ -79,6 +93,8 @@ def train():
             continue
         try:
             loss = TRAINER.train_step()
+            if "--fork" in sys.argv and TRAINER.steps % 10 == 0:
+                TRAINER.fork_step()
             STATE["steps"] = TRAINER.steps
             STATE["loss"] = loss
             if STATE["first_loss"] is None:

@@ -5,14 +5,16 @@ call (on the calling thread, stopped when that call ends) and CUDA memory histor
 (``torch.cuda.memory._record_memory_history``, only when the target did not have it on, turned
 off again after the call). Each start registers here and each stop unregisters, so
 ``stop_recording()`` can end whatever is still on: detach, a connection that goes away, and a
-forked child (where only the forking thread lives on) call it. Recording the target started
-itself is never in here and is never touched.
+forked child (where only the forking thread lives on) has ``forget_in_child``. Recording the
+target started itself is never in here and is never touched.
 """
 
 from __future__ import annotations
 
 import _thread
 import sys
+
+from ... import forksafe
 
 _lock = _thread.allocate_lock()
 _profilers: dict = {}  # id(profile) -> (profile, thread id that started it)
@@ -86,3 +88,25 @@ def stop_recording() -> None:
         except Exception:
             pass
     stop_history()
+
+
+def forget_in_child() -> None:
+    """In the child of a fork (forksafe.py): a profiler we started on the forking thread (a
+    DataLoader forking its workers inside a profiled call) is on in the child's only thread, and
+    nothing would ever stop it there: it is switched off, torch's own state only (the parent's
+    profile object is not touched). CUDA history is the parent's (CUDA cannot be used in a
+    forked child): forgotten. No lock of ours is taken (a parent thread may have held it)."""
+    global _lock
+    _lock = _thread.allocate_lock()
+    ours = [thread_id for _profile, thread_id in list(_profilers.values())]
+    _profilers.clear()
+    _history.clear()
+    torch = torch_module()
+    if torch is not None and _thread.get_ident() in ours:
+        try:
+            torch._C._autograd._disable_profiler()
+        except Exception:
+            pass
+
+
+forksafe.register(forget_in_child)
