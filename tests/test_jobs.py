@@ -185,3 +185,68 @@ async def test_the_sidebar_lists_and_stacks_a_job_through_the_server(job, jp_fet
     with pytest.raises(HTTPClientError) as caught:
         await post({"pid": 999999999})
     assert caught.value.code == 404
+
+
+def start_service(version: str, tmp_path, mode: str, argv0: str | None = None, *extra: str):
+    report = str(tmp_path / f"{mode}-{extra[0] if extra else ''}.json")
+    python = interpreter(version)
+    argv = [argv0 or python, os.path.join(TARGETS, "job_services.py"), report, mode, *extra]
+    proc = subprocess.Popen(argv, executable=python, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "READY":
+        proc.kill()
+        raise AssertionError(f"{mode} did not start: {line!r} {proc.stderr.read()}")
+    with open(report) as f:
+        return proc, json.load(f)["children"]
+
+
+@pytest.mark.parametrize("version", ["3.12"])
+def test_pools_services_and_ray_workers_are_labelled(version, tmp_path):
+    started: list = []
+    try:
+        for mode, argv0, extra in (
+            ("pool", None, ()),
+            ("gunicorn", "gunicorn: master [app]", ()),
+            ("uvicorn", "uvicorn", ()),
+            ("ray", None, ("Trainer.fit",)),
+            ("ray", None, ("IDLE",)),
+        ):
+            started.append((mode, *start_service(version, tmp_path, mode, argv0, *extra)))
+        time.sleep(0.5)
+        labels = {}
+        for mode, proc, children in started:
+            job = jobs.find_job(children[-1] if children else proc.pid)
+            labels[mode if mode != "ray" else f"ray {proc.pid}"] = {
+                p["pid"]: (p["role"], p["label"]) for p in job["processes"]
+            }
+        (pool_proc, pool_children) = started[0][1:]
+        pool = labels["pool"]
+        assert pool[pool_proc.pid] == ("launcher", "launcher (job_services.py)")
+        assert [pool[c] for c in pool_children[:2]] == [("worker", "forked child")] * 2
+        assert pool[pool_children[2]] == ("worker", "spawned child")
+        forkserver = [pid for pid, (role, _) in pool.items() if role == "forkserver"]
+        assert len(forkserver) == 1 and pool[pool_children[3]] == ("worker", "forkserver child")
+        assert any(role == "resource_tracker" for role, _ in pool.values())
+        gunicorn_proc, gunicorn_children = started[1][1:]
+        assert labels["gunicorn"][gunicorn_proc.pid] == ("launcher", "gunicorn master")
+        assert [labels["gunicorn"][c] for c in gunicorn_children] == [("worker", "gunicorn worker")] * 2
+        uvicorn_proc, uvicorn_children = started[2][1:]
+        assert labels["uvicorn"][uvicorn_proc.pid] == ("launcher", "uvicorn master")
+        assert [labels["uvicorn"][c] for c in uvicorn_children] == [("worker", "uvicorn worker")] * 2
+        ray_a, ray_b = started[3][1], started[4][1]
+        ray = labels[f"ray {ray_a.pid}"]
+        assert ray[ray_a.pid] == ("ray", "ray::Trainer.fi") and ray[ray_b.pid] == ("ray", "ray::IDLE")
+    finally:
+        for _, proc, children in started:
+            for pid in [proc.pid, *children]:  # the parent first: a pool would replace its workers
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            proc.wait(10)
+        for pid in jobs.process_table():  # anything else started with this test's files
+            if str(tmp_path) in " ".join(jobs._cmdline(pid)):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass

@@ -243,9 +243,11 @@ def _label(processes: list) -> None:
             p["role"], p["label"] = "rank", f"rank {p['rank']}"
         elif p["comm"].startswith("ray::") or text.startswith("ray::"):
             p["role"], p["label"] = "ray", p["comm"] if p["comm"].startswith("ray::") else cmdline[0]
-        elif "gunicorn" in text:
-            master = "master" in text or parent is None or "gunicorn" not in parent.get("cmdline", "")
+        elif "gunicorn" in text:  # titles "gunicorn: master [app]" / "gunicorn: worker [app]", or none
+            master = parent is None or "gunicorn" not in parent.get("cmdline", "")
             p["role"], p["label"] = ("launcher", "gunicorn master") if master else ("worker", "gunicorn worker")
+        elif parent is not None and parent["role"] == "forkserver":
+            p["role"], p["label"] = "worker", "forkserver child"
         elif mp in ("forkserver", "resource_tracker"):
             p["role"], p["label"] = mp, f"multiprocessing {mp.replace('_', ' ')}"
         elif parent is not None and parent["role"] in ("rank", "worker") and p["python"]:
@@ -292,8 +294,27 @@ def find_job(pid: int) -> dict:
                     if p not in seen and p in table:
                         seen.add(p)
                         processes.append(_describe(p, table, depth, parent))
+    if _is_ray_worker(root, table):  # a Ray node's workers are the raylet's children: gather them
+        seen = {p["pid"] for p in processes}
+        uid = _uid(root)
+        for other in sorted(table):
+            if other not in seen and _uid(other) == uid and _is_ray_worker(other, table):
+                for p, depth, parent in _descendants(other, children, table):
+                    if p not in seen:
+                        seen.add(p)
+                        processes.append(_describe(p, table, depth, parent))
     _label(processes)
     return {"root": root, "pid": pid, "processes": processes}
+
+
+def _is_ray_worker(pid: int, table: dict) -> bool:
+    """A Ray worker: its title (``ray::Class.method``, ``ray::IDLE``) or Ray's worker script."""
+    if table[pid][2].startswith("ray::"):
+        return True
+    cmdline = _cmdline(pid)
+    return bool(cmdline) and (
+        cmdline[0].startswith("ray::") or "ray/_private/workers/default_worker.py" in " ".join(cmdline)
+    )
 
 
 def job_members(job: dict, ranks_only: bool = False) -> list:
