@@ -26,7 +26,9 @@ RANKS, WORKERS, STRAGGLER = 3, 2, 1
 
 
 class Job:
-    def __init__(self, version: str, tmp_path, ranks: int = RANKS, workers: int = WORKERS, straggler: int = STRAGGLER):
+    def __init__(
+        self, version: str, tmp_path, ranks: int = RANKS, workers: int = WORKERS, straggler: int = STRAGGLER, extra=()
+    ):
         self.report = str(tmp_path / f"job-{version}.json")
         self.proc = subprocess.Popen(
             [
@@ -38,6 +40,7 @@ class Job:
                 str(workers),
                 str(straggler),
                 "sleeper",
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -250,3 +253,18 @@ def test_pools_services_and_ray_workers_are_labelled(version, tmp_path):
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+
+@pytest.mark.parametrize("version", ["3.11"])
+def test_samples_say_which_ranks_move(version, tmp_path):
+    j = Job(version, tmp_path, ranks=3, workers=0, straggler=-1, extra=("moving=1",))
+    try:
+        record = fanout.run_job(j.launcher, "stack", samples=5, interval=0.25, ranks_only=True)
+    finally:
+        j.kill()
+    moving = {p["rank"]: p["moving"] for p in record["processes"] if p["role"] == "rank"}
+    assert moving == {0: False, 1: True, 2: False}, moving
+    majority = next(g for g in record["groups"] if g["majority"])
+    assert majority["ranks"] == [0, 2] and majority["moving"] == []
+    (other,) = [g for g in record["groups"] if not g["majority"]]
+    assert other["ranks"] == [1] and other["moving"] == [j.ranks[1]]

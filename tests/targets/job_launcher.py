@@ -3,7 +3,8 @@ separate processes with the environment torchrun gives them (RANK, LOCAL_RANK, W
 LOCAL_WORLD_SIZE, TORCHELASTIC_RUN_ID, MASTER_ADDR/PORT), each forking W DataLoader-like workers
 (targets/job_rank.py). Every rank waits in ``all_reduce`` except the straggler, which waits in
 ``load_batch``. Everything sleeps (idle-ish). argv: report path, ranks, workers, straggler rank
-(-1: none), and optionally "sleeper": the launcher also starts a process that is not Python. The
+(-1: none), and optionally "sleeper" (the launcher also starts a process that is not Python) and
+"moving=R" (rank R keeps moving between three functions instead of waiting). The
 launcher writes the ranks' pids to the report, then waits for them.
 """
 
@@ -37,7 +38,8 @@ def main():
             MASTER_PORT="29500",
         )
         ready = f"{REPORT}.rank{rank}"
-        args = [sys.executable, os.path.join(HERE, "job_rank.py"), ready, str(WORKERS), str(int(rank == STRAGGLER))]
+        mode = "moving" if f"moving={rank}" in sys.argv[5:] else str(int(rank == STRAGGLER))
+        args = [sys.executable, os.path.join(HERE, "job_rank.py"), ready, str(WORKERS), mode]
         procs.append(subprocess.Popen(args, env=env))
     others = [subprocess.Popen(["sleep", "600"])] if "sleeper" in sys.argv[5:] else []
     ranks = {}

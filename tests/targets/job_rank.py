@@ -7,7 +7,8 @@ import os
 import sys
 import time
 
-READY, WORKERS, STRAGGLER = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+READY, WORKERS, MODE = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+STRAGGLER, MOVING = MODE == "1", MODE == "moving"
 
 
 def alive(parent):
@@ -34,7 +35,23 @@ def load_batch(parent):
         time.sleep(0.2)
 
 
+def forward():
+    time.sleep(0.07)
+
+
+def backward():
+    time.sleep(0.07)
+
+
+def optimizer_step():
+    time.sleep(0.07)
+
+
 def train_step(parent):
+    while MOVING and alive(parent):  # a rank that makes progress: its stack changes all the time
+        forward()
+        backward()
+        optimizer_step()
     if STRAGGLER:
         load_batch(parent)
     else:
