@@ -1,0 +1,263 @@
+"""mem summary on a ~2-million-object heap: ours vs pympler alone vs guppy3 alone vs PyFlightProfiler.
+
+    python bench/mem_summary.py [--rounds 3] [--series 3.11] [--entries 220000] [--no-pfp]
+
+One target (the PFP venv's python, bench/pfp_env.py: PFP needs its target in its environment;
+pympler 1.1 comes with PFP, guppy3 is pip-installed into that venv, never into our package)
+holds the heap and runs a ticker thread that sleeps 1 ms and records every gap over 5 ms: the
+longest gap while a method runs is the longest the target's threads were kept from running (GIL
+stalls). Methods, each round in turn:
+
+  ours          flight_profiler PID --cmd "mem summary -l 10"   (end to end: a fresh CLI, agent attached)
+  pympler       in the target: muppy.get_objects() + summary.summarize() + format_()  (what PFP runs)
+  guppy3        in the target: hpy().heap() and its bytype table
+  pfp           PFP 1.0.7's flight_profiler PID --cmd "mem summary --limit 10" (end to end, attached)
+  idle          nothing for 1 s: the ticker's longest gap with no method running (the noise floor)
+
+pympler and guppy3 run in the target's main thread when the bench asks (a command file). Also
+reported: the object counts of ours (after a collection, --gc, as pympler collects) and pympler's,
+taken one after the other at the end.
+Medians of the rounds; results in bench/results/mem_summary-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import _common as c
+import pfp_env
+
+TARGET = r"""
+import gc, json, os, sys, threading, time
+FOLDER = sys.argv[1]
+ENTRIES = int(sys.argv[2])
+
+class Record:
+    def __init__(self, i):
+        self.number = i
+        self.name = "r%d" % i
+
+class Slotted:
+    __slots__ = ("x", "y")
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+heap = []
+for i in range(ENTRIES):
+    heap.append(Record(i))
+    heap.append(Slotted(float(i), (i, b"x" * (i % 40))))
+    heap.append({"k": i, "v": [i, str(i)]})
+gc.collect()
+gaps = []
+
+def tick():
+    last = time.perf_counter()
+    while True:
+        time.sleep(0.001)
+        now = time.perf_counter()
+        if now - last > 0.005:
+            gaps.append((time.time(), (now - last) * 1000))
+            del gaps[:-1000]
+        last = now
+
+threading.Thread(target=tick, daemon=True, name="ticker").start()
+
+def write(name, data):
+    with open(os.path.join(FOLDER, name + ".tmp"), "w") as f:
+        json.dump(data, f)
+    os.replace(os.path.join(FOLDER, name + ".tmp"), os.path.join(FOLDER, name))
+
+print("ready", flush=True)
+while True:
+    command = os.path.join(FOLDER, "command")
+    if os.path.exists(command):
+        with open(command) as f:
+            method = f.read().strip()
+        os.unlink(command)
+        result = {"method": method}
+        start = time.perf_counter()
+        if method == "pympler":
+            from pympler import muppy, summary
+            rows = summary.summarize(muppy.get_objects())
+            text = "\n".join(summary.format_(rows, limit=10))
+            result["count"] = sum(r[1] for r in rows)
+            del rows
+        elif method == "idle":  # the ticker's noise floor: nothing runs for a second
+            time.sleep(1.0)
+            result["count"] = None
+        elif method == "guppy3":
+            from guppy import hpy
+            h = hpy().heap()
+            text = str(h.bytype)
+            result["count"] = h.count
+            del h
+        result["seconds"] = time.perf_counter() - start
+        write("result", result)
+    write("gaps", list(gaps))
+    time.sleep(0.05)
+"""
+
+
+def read_json(path: str, timeout: float = 300.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    raise RuntimeError(f"{path} never came")
+
+
+def longest_gap(folder: str, start: float, end: float) -> float:
+    time.sleep(0.3)  # the ticker's last gap and the next write of gaps
+    gaps = read_json(os.path.join(folder, "gaps"))
+    return max([ms for t, ms in gaps if start <= t <= end + 0.1] or [0.0])
+
+
+def in_target(folder: str, method: str) -> dict:
+    result_path = os.path.join(folder, "result")
+    if os.path.exists(result_path):
+        os.unlink(result_path)
+    start = time.time()
+    with open(os.path.join(folder, "command.tmp"), "w") as f:
+        f.write(method)
+    os.replace(os.path.join(folder, "command.tmp"), os.path.join(folder, "command"))
+    result = read_json(result_path)
+    end = time.time()
+    return {"seconds": result["seconds"], "stall_ms": longest_gap(folder, start, end), "count": result["count"]}
+
+
+def ours(pid: int, folder: str, extra: str = "") -> dict:
+    start = time.time()
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_flight.cli", str(pid), "--cmd", f"mem summary -l 10 {extra}", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    end = time.time()
+    if out.returncode != 0:
+        raise RuntimeError(f"ours failed: {out.stdout[-500:]} {out.stderr[-500:]}")
+    record = next(json.loads(line) for line in out.stdout.splitlines() if '"mem_summary"' in line)
+    return {
+        "seconds": end - start,
+        "walk_s": record["seconds"],
+        "longest_hold_ms": record["longest_hold_ms"],
+        "stall_ms": longest_gap(folder, start, end),
+        "count": record["total_count"],
+        "engine": record["engine"],
+    }
+
+
+def pfp(pid: int, folder: str, series: str) -> dict:
+    cli = pfp_env.venv_cli(series)
+    env = dict(os.environ, PATH=os.path.dirname(cli) + os.pathsep + os.environ.get("PATH", ""))
+    start = time.time()
+    out = subprocess.run(
+        [cli, str(pid), "--cmd", "mem summary --limit 10", "--no-color"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    end = time.time()
+    if out.returncode != 0 or "types" not in out.stdout:
+        raise RuntimeError(f"PFP failed (rc {out.returncode}): {out.stdout[-800:]} {out.stderr[-800:]}")
+    return {"seconds": end - start, "stall_ms": longest_gap(folder, start, end)}
+
+
+def median(rows: list, key: str):
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    # 3.11: on 3.12.1, PFP's mem summary (pympler's gc.get_referents over _asyncio's module, whose
+    # traverse visits a freelist of dead objects) corrupts the target and its next gc.collect()
+    # never ends
+    ap.add_argument("--series", default="3.11")
+    ap.add_argument("--entries", type=int, default=220_000, help="heap entries (about 10 objects each)")
+    ap.add_argument("--no-pfp", action="store_true")
+    args = ap.parse_args()
+    c.install_cleanup()
+    python = pfp_env.ensure(args.series)
+    if subprocess.run([python, "-c", "import pympler, guppy"], capture_output=True).returncode != 0:
+        subprocess.run([python, "-m", "pip", "install", "-q", "--only-binary=:all:", "guppy3", "pympler"], check=True)
+    folder = c.make_tempdir("flight-bench-mem-")
+    script = c.write_script("flight-bench-mem-target-", TARGET)
+    proc = c.start_target(
+        python, script, folder, str(args.entries), stderr_path=os.path.join(folder, "stderr"), ready_timeout=300
+    )
+    pid = proc.pid
+    methods = ["idle", "ours", "pympler", "guppy3", *([] if args.no_pfp else ["pfp"])]
+    results: dict = {m: [] for m in methods}
+    try:
+        warm = ours(pid, folder)  # attach (and PFP's, below) outside the timings
+        print(f"heap: {warm['count']:,} objects (our count, no collection), engine {warm['engine']}")
+        if not args.no_pfp:
+            pfp(pid, folder, args.series)
+        for r in range(args.rounds):
+            for method in methods:
+                if method == "ours":
+                    row = ours(pid, folder)
+                elif method == "pfp":
+                    row = pfp(pid, folder, args.series)
+                else:
+                    row = in_target(folder, method)
+                results[method].append(row)
+                print(f"round {r + 1} {method:8s} {row['seconds']:7.2f} s  longest stall {row['stall_ms']:7.1f} ms")
+        # counts on the same heap: ours after a collection (pympler collects first), and pympler's
+        # right after it (both with every module imported by now)
+        counted = ours(pid, folder, "--gc")
+        pympler_count = in_target(folder, "pympler")["count"]
+        summary = {
+            m: {
+                "seconds": median(rows, "seconds"),
+                "stall_ms": median(rows, "stall_ms"),
+                "count": median(rows, "count"),
+            }
+            for m, rows in results.items()
+        }
+        summary["ours"]["walk_s"] = median(results["ours"], "walk_s")
+        summary["ours"]["longest_hold_ms"] = median(results["ours"], "longest_hold_ms")
+        base = summary["ours"]["seconds"]
+        print(f"\nmedians of {args.rounds} rounds, {c.python_version(python)}:")
+        for m, row in summary.items():
+            ratio = row["seconds"] / base if base else float("nan")
+            print(f"  {m:8s} {row['seconds']:7.2f} s  ({ratio:5.1f}x ours)  longest stall {row['stall_ms']:7.1f} ms")
+        print(
+            f"counts: ours after --gc {counted['count']:,}, pympler {pympler_count:,.0f}"
+            f" ({100 * (counted['count'] / pympler_count - 1):+.2f}%)"
+        )
+        out = {
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": c.machine_info(),
+            "git": c.git_state(),
+            "python": c.python_version(python),
+            "heap_objects": warm["count"],
+            "rounds": args.rounds,
+            "results": results,
+            "medians": summary,
+            "counts": {"ours_gc": counted["count"], "pympler": pympler_count},
+        }
+        os.makedirs(c.RESULTS_DIR, exist_ok=True)
+        path = os.path.join(c.RESULTS_DIR, f"mem_summary-{datetime.date.today().isoformat()}.json")
+        with open(path, "w") as f:
+            json.dump(out, f, indent=1)
+        print(f"results: {path}")
+    finally:
+        c.cleanup()
+
+
+if __name__ == "__main__":
+    main()
