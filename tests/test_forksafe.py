@@ -145,3 +145,29 @@ def test_a_child_forked_inside_a_traced_call_has_no_profile_function(forking):
     traces = [r for r in records if r["kind"] == "trace"]
     assert len(traces) == 1 and traces[0]["method"].endswith("fork_inside"), records
     assert records[-1]["kind"] == "end", records[-3:]
+
+
+def test_a_child_forked_while_the_agent_answers_has_the_targets_switch_interval(forking):
+    """One-shot commands shorten the switch interval while they answer; a fork meanwhile must
+    not leave the child with the short one (the agent's thread that would restore it is not there)."""
+    client = attach(forking.pid)
+    stop = threading.Event()
+
+    request = parse_command("getglobal __main__ REPORT").request
+
+    def ask():
+        while not stop.is_set():
+            list(client.run("getglobal", request, timeout=10))
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    try:
+        result, _ = fork_child(forking, "switch", timeout=60)
+    finally:
+        stop.set()
+        asking.join(20)
+        client.close()
+    short = [b for b in result["before"] if b < 0.001]
+    assert short, "no fork happened while the agent answered: the test did not test anything"
+    wrong = [c for c in result["children"] if c != pytest.approx(0.005)]
+    assert not wrong, f"{len(wrong)} of {len(result['children'])} children kept a switch interval of {set(wrong)}"

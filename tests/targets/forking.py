@@ -10,7 +10,10 @@ mode, the target starts a child that way and the child reports on itself to ``<r
 - ``pool``: a DataLoader-like pool: two workers forked by a ``multiprocessing`` fork Pool, each
   reporting (``<report>.pool.json``: both reports);
 - ``traced_fork``: ``os.fork()`` from inside ``fork_inside``, the function the test traces (so
-  the forking thread has trace's profile function when it forks).
+  the forking thread has trace's profile function when it forks);
+- ``switch``: 150 ``os.fork()`` 5 ms apart while the test keeps the agent answering one-shot
+  commands (which shorten the switch interval while they answer); each child reports its switch
+  interval through a pipe, the parent the interval it had just before each fork.
 
 A child's report: whether ``work.__code__`` is the original, the ratio of ``reference``'s time to
 ``work``'s (1.0: the same speed), its file descriptors (``/proc/self/fd`` targets), its threads,
@@ -120,6 +123,21 @@ def spawn(mode: str, forkserver) -> None:
         process = context.Process(target=child_report, args=(path,))
         process.start()
         process.join(30)
+    elif mode == "switch":
+        before, after = [], []
+        for _ in range(150):
+            read, write_end = os.pipe()
+            before.append(sys.getswitchinterval())
+            pid = os.fork()
+            if pid == 0:
+                os.write(write_end, repr(sys.getswitchinterval()).encode())
+                os._exit(0)
+            os.close(write_end)
+            after.append(float(os.read(read, 64) or b"nan"))
+            os.close(read)
+            os.waitpid(pid, 0)
+            time.sleep(0.005)
+        write(path, {"before": before, "children": after})
     elif mode == "pool":
         with multiprocessing.get_context("fork").Pool(2) as pool:
             reports = pool.map(pool_report, range(2), chunksize=1)
