@@ -546,6 +546,8 @@ const END_REASONS: { [reason: string]: string } = {
   stopped: 'it was stopped',
   timeout: 'its --timeout passed',
   detached: 'the agent was detached',
+  // mem summary / refs: one walk or search, done
+  done: 'it finished',
   // perf (a sampler outside the target: it installed nothing)
   duration: 'its -d duration elapsed',
   exited: 'the target exited',

@@ -14,7 +14,7 @@ END_REASONS = {
     "duration": "-d elapsed",
     "exited": "the target exited",
     "error": "an error ended it",
-    "done": "done",
+    "done": "finished",
 }
 
 
