@@ -18,9 +18,10 @@
  *   remembered by address, so one freed meanwhile whose address is reused can be missed (rare,
  *   an undercount).
  *
- * Sizes: a type whose __sizeof__ is object.__sizeof__ has sys.getsizeof(o) = c + itemsize*|ob_size|
+ * Sizes: a type whose __sizeof__ is object.__sizeof__ has sys.getsizeof(o) = c + itemsize*ob_size
  * with c constant per type: the first call of _PySys_GetSizeOf gives c, later objects cost no call.
- * Other types (int, str, dict, list, ...) call _PySys_GetSizeOf.
+ * An exact list is c + 8*allocated once that matched the first VERIFY lists. Other types (int,
+ * str, dict, ...) call _PySys_GetSizeOf.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -64,7 +65,7 @@ static struct {
     int (*is_subtype)(PyObject *, PyObject *);
     PyObject *module_type;
     int (*list_append)(PyObject *, PyObject *);
-    PyObject *dict_type, *object_type, *sizeof_name, *object_sizeof;
+    PyObject *dict_type, *object_type, *sizeof_name, *object_sizeof, *list_type;
 } api;
 
 static int resolve(void) {
@@ -92,11 +93,12 @@ static int resolve(void) {
     api.dict_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyDict_Type");
     api.object_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyBaseObject_Type");
     api.module_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyModule_Type");
+    api.list_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyList_Type");
     api.broken = 1;
     if (!api.list_size || !api.list_item || !api.is_tracked || !api.getsizeof || !api.type_lookup || !api.intern ||
         !api.type_flags || !api.incref || !api.decref || !api.err_occurred || !api.err_clear || !api.save_thread ||
         !api.restore_thread || !api.build || !api.list_new || !api.list_append || !api.dict_type || !api.object_type || !api.is_subtype ||
-        !api.module_type)
+        !api.module_type || !api.list_type)
         return 0;
     /* the layout this file assumes: dict's name, flags and traverse where we read them */
     const char *name = FIELD(api.dict_type, OFF_TP_NAME, const char *);
@@ -120,13 +122,21 @@ static int64_t now_ns(void) {
 }
 
 /* ---- the type table ---- */
-enum { SIZE_UNKNOWN = 0, SIZE_LINEAR = 1, SIZE_CALL = 2 };
+enum { SIZE_UNKNOWN = 0, SIZE_LINEAR = 1, SIZE_CALL = 2, SIZE_LIST = 3 };
+
+/* A formula for an exact list (its own __sizeof__: basicsize + 8*allocated, plus the GC head),
+ * checked against _PySys_GetSizeOf on the first VERIFY lists and used only if it matched them
+ * all. (int has none: 3.12 changed its layout and small ints hide the difference.) */
+#define VERIFY 512
+#define OFF_LIST_ALLOCATED 32 /* PyListObject: ob_base (24), ob_item, allocated */
+
 
 typedef struct {
     PyObject *type; /* a reference, held until the walk ends */
     int64_t count, size;
     int mode;
     int64_t base, itemsize;
+    int verify_left; /* lists left to check the formula against (0: not being checked) */
 } type_row;
 
 typedef struct {
@@ -209,28 +219,38 @@ static int see(walk *w, PyObject *o) {
     return 1;
 }
 
+static int64_t abs64(intptr_t n) { return n < 0 ? -(int64_t)n : (int64_t)n; }
+
 static int64_t size_of(walk *w, type_row *row, PyObject *o) {
-    if (row->mode == SIZE_LINEAR) {
-        intptr_t n = row->itemsize ? FIELD(o, OFF_SIZE, intptr_t) : 0;
-        return row->base + row->itemsize * (n < 0 ? -n : n);
-    }
+    if (row->mode == SIZE_LINEAR) return row->base + (row->itemsize ? row->itemsize * (int64_t)FIELD(o, OFF_SIZE, intptr_t) : 0);
+    if (row->mode == SIZE_LIST) return row->base + 8 * abs64(FIELD(o, OFF_LIST_ALLOCATED, intptr_t));
     size_t size = api.getsizeof(o);
     if (size == (size_t)-1 && api.err_occurred()) {
         api.err_clear();
         w->errors++;
         return 0;
     }
+    PyObject *type = row->type;
     if (row->mode == SIZE_UNKNOWN) {
         row->mode = SIZE_CALL;
-        PyObject *type = row->type;
-        /* object.__sizeof__ (basicsize + itemsize*|ob_size|) plus what getsizeof adds (GC head,
+        /* object.__sizeof__ (basicsize + itemsize*ob_size) plus what getsizeof adds (GC head,
          * pre-header): constant per type, except a GC type with tp_is_gc (types themselves) */
         if (api.type_lookup(type, api.sizeof_name) == api.object_sizeof && type != FIELD(api.dict_type, OFF_TYPE, PyObject *)) {
-            intptr_t n = row->itemsize ? FIELD(o, OFF_SIZE, intptr_t) : 0;
-            row->base = (int64_t)size - row->itemsize * (n < 0 ? -n : n);
+            row->base = (int64_t)size - (row->itemsize ? row->itemsize * (int64_t)FIELD(o, OFF_SIZE, intptr_t) : 0);
             row->mode = SIZE_LINEAR;
+        } else if (type == api.list_type) {
+            row->base = (int64_t)size - 8 * abs64(FIELD(o, OFF_LIST_ALLOCATED, intptr_t));
+            row->verify_left = VERIFY;
+            return (int64_t)size;
         }
         if (api.err_occurred()) api.err_clear();
+        return (int64_t)size;
+    }
+    if (row->verify_left > 0) {
+        if (row->base + 8 * abs64(FIELD(o, OFF_LIST_ALLOCATED, intptr_t)) != (int64_t)size)
+            row->verify_left = 0; /* the formula is wrong here: always call */
+        else if (--row->verify_left == 0)
+            row->mode = SIZE_LIST;
     }
     return (int64_t)size;
 }

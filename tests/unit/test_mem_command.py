@@ -114,6 +114,12 @@ assert abs(c.count - python.count) <= 0.01 * python.count, (c.count, python.coun
 assert abs(c.size - python.size) <= 0.01 * python.size, (c.size, python.size)
 assert c.rows["__main__.Slot"] == python.rows["__main__.Slot"] == [60000, 60000 * sys.getsizeof(Slot(0))]
 assert c.rows["__main__.Leaf"][0] == 60000 and c.longest_ms < 100
+# sizes computed without a call (lists, after checking the formula on the first ones) are exact
+lists = [list(range(j % 9)) for j in range(3000)]
+for j, l in enumerate(lists):
+    l.extend([j] * (j % 5))
+rows = {t: (n, s) for t, n, s in native.mem_walk()(lists, None, 5_000_000)[0]}
+assert rows[list] == (len(lists), sum(map(sys.getsizeof, lists))), (rows[list], sum(map(sys.getsizeof, lists)))
 gc.collect()  # loops forever if a walk freed a freelist entry twice
 print("ok", c.count, python.count)
 """
