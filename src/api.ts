@@ -124,6 +124,31 @@ export async function runJob(
 }
 
 /**
+ * Tab completion of a command line's last word, target names included
+ * (`POST flight/sessions/<id>/complete`).
+ */
+export function completeLine(
+  sessionId: string,
+  line: string,
+  settings?: ServerConnection.ISettings
+): Promise<ICompletion> {
+  return requestAPI<ICompletion>(
+    `sessions/${encodeURIComponent(sessionId)}/complete`,
+    { method: 'POST', body: JSON.stringify({ line }) },
+    settings
+  );
+}
+
+/**
+ * What completion found: the candidates for the last word, and the line completed as far as
+ * they agree.
+ */
+export interface ICompletion {
+  candidates: string[];
+  text: string;
+}
+
+/**
  * The commands with their arguments and traits (`GET flight/commands`).
  */
 export async function listCommands(
@@ -317,6 +342,10 @@ export interface IFlightService {
    * A whole job from any of its pids: listed, or a command run on all of it (src/sidebar/jobs.ts).
    */
   runJob?(pid: number, command?: string): Promise<IRecord[]>;
+  /**
+   * Tab completion with the target's names (modules, classes, functions, fields).
+   */
+  complete?(sessionId: string, line: string): Promise<ICompletion>;
 }
 
 /**
@@ -350,6 +379,10 @@ export class FlightService implements IFlightService {
 
   runJob(pid: number, command = ''): Promise<IRecord[]> {
     return runJob(pid, command, this.serverSettings);
+  }
+
+  complete(sessionId: string, line: string): Promise<ICompletion> {
+    return completeLine(sessionId, line, this.serverSettings);
   }
 
   openStream(sessionId: string): ICommandStream {

@@ -6,7 +6,12 @@
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import { FlightService, ICommandStream, IFlightService } from './api';
+import {
+  FlightService,
+  ICommandStream,
+  ICompletion,
+  IFlightService
+} from './api';
 import { CommandHistory, CommandList, endsSession } from './commands';
 import { supersede } from './snapshots';
 import { IProcess, IRecord, ISession } from './types';
@@ -364,6 +369,22 @@ export class FlightModel implements IDisposable {
       this._setStatus(`cannot detach: ${message(reason)}`, true);
     }
     await this.refresh();
+  }
+
+  /**
+   * Completes the last word of `line` from the selected session's target (modules, classes,
+   * functions, fields, and what the descriptors know); null when there is nothing to ask.
+   */
+  async complete(line: string): Promise<ICompletion | null> {
+    const session = this.session;
+    if (!session || !this.service.complete) {
+      return null;
+    }
+    try {
+      return await this.service.complete(session.id, line);
+    } catch {
+      return null; // completion never gets in the way of typing
+    }
   }
 
   /**

@@ -74,7 +74,12 @@ def test_prompt_completion_console_interrupt_and_quit(target):
         term.type("getg")
         term.keys("Tab")  # tab completes the command name
         term.read_until("getglobal ")
-        term.type("__main__ Model registry")
+        term.type("__main__ Mod")
+        term.keys("Tab")  # and the target's names: classes of __main__, then their fields
+        term.read_until("__main__ Model")  # (capture-pane drops the trailing space)
+        term.type("regis")
+        term.keys("Tab")
+        term.read_until(" registry")
         term.keys("Enter")
         term.read_until("'default': 1")
         term.read_until(prompt)

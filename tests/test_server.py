@@ -24,6 +24,7 @@ ROUTES = [
     ("GET", "flight/sessions/" + "0" * 32),
     ("DELETE", "flight/sessions/" + "0" * 32),
     ("POST", "flight/sessions/" + "0" * 32 + "/commands"),
+    ("POST", "flight/sessions/" + "0" * 32 + "/complete"),
     ("POST", "flight/streams/stop"),
     ("POST", "flight/jobs"),
 ]
@@ -96,6 +97,11 @@ async def test_attach_run_detach(target, jp_fetch):
         body={"command": "getglobal __main__ CONFIG -e 1/0"},
     )
     assert result["records"][0]["kind"] == "error" and result["records"][0]["exception"]["type"] == "ZeroDivisionError"
+    # Tab completion from the target (the sidebar's)
+    code, result = await fetch_json(
+        jp_fetch, "flight", "sessions", session_id, "complete", method="POST", body={"line": "watch __main__ Mod"}
+    )
+    assert code == 200 and result == {"candidates": ["Model"], "text": "watch __main__ Model "}
     code, result = await fetch_json(jp_fetch, "flight", "sessions", session_id, method="DELETE")
     assert "detached" in result["records"][0]["text"]
     assert target.wait_report(lambda r: not r["flight_modules"])

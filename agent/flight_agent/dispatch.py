@@ -16,6 +16,7 @@ from __future__ import annotations
 from . import protocol, runtime
 from .arguments import Arguments
 from .commands import COMMANDS
+from .completion import candidates
 from .connection import Connection
 from .errors import CommandError
 from .expressions import ExpressionError
@@ -134,6 +135,14 @@ def _threads(connection: Connection, request: dict) -> bool:
     return True
 
 
+def _complete(connection: Connection, request: dict) -> bool:
+    """Tab completion (completion.py): names from sys.modules and the module or class named."""
+    words = request.get("words")
+    found = candidates(str(request.get("complete")), words if isinstance(words, list) else [])
+    connection.reply(request.get("id"), {"kind": "completion", "candidates": found})
+    return True
+
+
 OPS = {
     "run": _run,
     "interrupt": _interrupt,
@@ -141,6 +150,7 @@ OPS = {
     "detach": _detach,
     "ping": _ping,
     "threads": _threads,
+    "complete": _complete,
 }
 
 

@@ -130,18 +130,24 @@ def run_once(session: FlightSession, line: str, out: Output, timeout: float | No
 # -- interactive prompt ---------------------------------------------------------------------------
 
 
-def _setup_readline():
+def _setup_readline(session: FlightSession):
     try:
         import readline
     except ImportError:  # pragma: no cover - readline is on every Linux CPython we support
         return None
     names = command_names() + ["quit", "exit"]
+    asked: dict = {}  # readline asks once per candidate (state 0, 1, ...): one answer per line
 
     def complete(text, state):
-        buffer = readline.get_line_buffer()
-        if " " in buffer.lstrip():
-            return None
-        matches = [n + " " for n in names if n.startswith(text)]
+        buffer = readline.get_line_buffer()[: readline.get_endidx()]
+        if " " not in buffer.lstrip():
+            matches = [n + " " for n in names if n.startswith(text)]
+        else:  # options, choices, and modules, classes, functions from the target
+            if asked.get("line") != buffer:
+                found = session.complete(buffer)
+                # CPython's readline adds no space after a whole word: a single match gets one
+                asked.update(line=buffer, matches=[found[0] + " "] if len(found) == 1 else found)
+            matches = asked["matches"]
         return matches[state] if state < len(matches) else None
 
     readline.set_completer(complete)
@@ -166,7 +172,7 @@ def _run_interruptibly(session: FlightSession, command, out: Output) -> None:
 
 
 def interactive(session: FlightSession) -> int:
-    readline = _setup_readline()
+    readline = _setup_readline(session)
     hello = session.client.hello
     print(
         f"attached to pid {session.pid} (Python {hello.get('python')}, agent {hello.get('agent')}). "

@@ -138,6 +138,17 @@ class AgentClient:
         finally:
             other.close()
 
+    def complete(self, kind: str, words: list) -> list:
+        """Names for Tab completion from the target (flight_agent/completion.py), over a second
+        connection: the first may be busy with a stream."""
+        other = AgentClient.connect(self.pid, self._socket_path, self._token, timeout=2.0)
+        try:
+            records = list(other.request({"op": "complete", "complete": kind, "words": words}, timeout=2.0))
+        finally:
+            other.close()
+        found = records[0].get("candidates") if records else None
+        return found if isinstance(found, list) else []
+
     def stop_stream(self, connection: int, request: int) -> bool:
         """End the stream that request ``request`` of another connection runs; False when there
         is no such stream (it has ended)."""

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from .attach import attach, find_agent, inspect_process
 from .client import AgentClient
 from .commands import ParsedCommand, parse_command
+from .completion import complete_line
 from .errors import CommandSyntaxError, FlightError, TargetNotFound, TimedOut
 from .sourcelines import add_source_lines
 
@@ -105,6 +106,12 @@ class FlightSession:
         records = self._client.detach()
         self._client = None
         yield from records
+
+    def complete(self, line: str) -> list:
+        """Tab completion of ``line``'s last word: commands and flags here, target names from the
+        agent when attached (completion.py)."""
+        client = self._client if self.connected else None
+        return complete_line(line, client.complete if client is not None else None)
 
     def cancel(self) -> bool:
         """Stop the command in flight (a stream ends with its records; console code is

@@ -89,6 +89,14 @@ class FakeService implements IFlightService {
   listCommands() {
     return Promise.resolve((reply as ICommandsReply).commands);
   }
+  completed: string[] = [];
+  complete(sessionId: string, line: string) {
+    this.completed.push(line);
+    const names = line.endsWith('js') ? ['json'] : ['dump', 'dumps'];
+    const text =
+      names.length === 1 ? line.replace(/\S+$/, names[0]) + ' ' : line;
+    return Promise.resolve({ candidates: names, text });
+  }
   openStream(sessionId: string): ICommandStream {
     const stream = new FakeStream(sessionId);
     this.streams.push(stream);
@@ -392,6 +400,17 @@ describe('FlightPanel', () => {
     input.value = 'watch json dump --fil';
     key(input, 'Tab');
     expect(input.value).toBe('watch json dump --filter ');
+    // and the target's names through the server: modules, classes, functions, fields
+    input.value = 'watch js';
+    key(input, 'Tab');
+    await settle();
+    expect(service.completed).toEqual(['watch js']);
+    expect(input.value).toBe('watch json ');
+    input.value = 'watch json d';
+    key(input, 'Tab');
+    await settle();
+    expect(input.value).toBe('watch json d');
+    expect(q(node, '.jp-flight-hint').textContent).toBe('dump  dumps');
 
     input.value = 'watch json dump';
     key(input, 'Enter');

@@ -100,13 +100,22 @@ export class CommandBox extends Widget {
       this._submit();
     } else if (event.key === 'Tab' && !event.shiftKey) {
       event.preventDefault();
+      const typed = this._input.value;
       const { text, candidates } = completeCommand(
-        this._input.value,
+        typed,
         this.model.commands.descriptors
       );
-      this._input.value = text;
-      this._hint.textContent =
-        candidates.length > 1 ? candidates.join('  ') : '';
+      // past the command's name, a word that is not a flag may name something in the target
+      if (candidates.length || !/\S\s/.test(typed)) {
+        this._showCompletion(text, candidates);
+      } else {
+        // a module, class, function or field: the attached target knows them
+        void this.model.complete(typed).then(found => {
+          if (found && this._input.value === typed) {
+            this._showCompletion(found.text, found.candidates);
+          }
+        });
+      }
     } else if (event.key === 'ArrowUp') {
       event.preventDefault();
       this._input.value = history.previous(this._input.value);
@@ -116,6 +125,12 @@ export class CommandBox extends Widget {
     } else if (event.key === 'Escape') {
       this._hint.textContent = '';
     }
+  }
+
+  private _showCompletion(text: string, candidates: readonly string[]): void {
+    this._input.value = text;
+    this._hint.textContent =
+      candidates.length > 1 ? candidates.slice(0, 40).join('  ') : '';
   }
 
   private _submit(): void {

@@ -52,6 +52,7 @@ class Option:
     choices: tuple | None = None
     required: bool = False
     show_default: bool = True
+    complete: str | None = None  # Tab completes it from the target: "function", "field" or "class"
 
     @property
     def positional(self) -> bool:
@@ -110,7 +111,14 @@ class Option:
     def describe(self) -> dict:
         """JSON for ``GET flight/commands``."""
         if self.positional:
-            return {"name": self.name, "metavar": self.metavar, "nargs": self.nargs, "help": self.help_text()}
+            return {
+                "name": self.name,
+                "metavar": self.metavar,
+                "nargs": self.nargs,
+                "help": self.help_text(),
+                "choices": list(self.choices) if self.choices is not None else None,
+                "complete": self.complete,
+            }
         metavar = list(self.metavar) if isinstance(self.metavar, tuple) else self.metavar
         return {
             "flags": list(self.flags),

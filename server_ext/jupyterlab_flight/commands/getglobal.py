@@ -28,7 +28,7 @@ COMMAND = Command(
     "getglobal",
     "a module global or a class field, rendered as a value tree",
     (
-        Option(("names",), "where the value lives", nargs="+", metavar="module [class] field"),
+        Option(("names",), "where the value lives", nargs="+", metavar="module [class] field", complete="field"),
         Option(
             ("-e", "--expr"),
             "expression over 'target' (the value) to show instead, e.g. target['key']",

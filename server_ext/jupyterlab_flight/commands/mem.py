@@ -56,7 +56,13 @@ COMMAND = Command(
     " instances (refs) (a stream)",
     (
         Option(("action",), "summary, diff or refs", choices=ACTIONS, metavar="summary|diff|refs"),
-        Option(("names",), "refs: the class whose instances to explain", nargs="*", metavar="[module class]"),
+        Option(
+            ("names",),
+            "refs: the class whose instances to explain",
+            nargs="*",
+            metavar="[module class]",
+            complete="class",
+        ),
         Option(("-l", "--limit"), "rows to show", default=20, type=int, metavar="N"),
         Option(
             ("-o", "--order"),

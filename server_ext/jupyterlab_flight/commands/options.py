@@ -37,7 +37,9 @@ def render_request(ns: argparse.Namespace) -> RenderRequest:
     return {"expand": ns.expand, "verbose": ns.verbose, "raw": ns.raw}
 
 
-NAMES = Option(("names",), "the function or method to observe", nargs="+", metavar="module [class] method")
+NAMES = Option(
+    ("names",), "the function or method to observe", nargs="+", metavar="module [class] method", complete="function"
+)
 NESTED = Option(
     ("-nm", "--nested-method"),
     "observe the function NAME defined inside the method (one level)",

@@ -30,7 +30,7 @@ COMMAND = Command(
     "reload",
     "recompile one function from its edited source file and swap it into the live process",
     (
-        Option(("names",), "the function", nargs="*", metavar="module [class] method"),
+        Option(("names",), "the function", nargs="*", metavar="module [class] method", complete="function"),
         Option(
             ("--undo",),
             "put the original code back (without a function: every reloaded one); detach does too",

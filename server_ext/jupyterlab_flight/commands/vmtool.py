@@ -31,7 +31,12 @@ COMMAND = Command(
     (
         Option(("-a", "--action"), "getInstances or forceGc", required=True, choices=("getInstances", "forceGc")),
         Option(
-            ("-c", "--class"), "the class whose instances to find", dest="cls", nargs=2, metavar=("MODULE", "CLASS")
+            ("-c", "--class"),
+            "the class whose instances to find",
+            dest="cls",
+            nargs=2,
+            metavar=("MODULE", "CLASS"),
+            complete="class",
         ),
         Option(("-e", "--expr"), "expression over 'instances' (the list) to show instead", metavar="EXPR"),
         Option(("-n", "--limit"), "at most N instances, -1 for all", default=10, type=int, metavar="N"),

@@ -20,6 +20,7 @@ from jupyter_server.utils import url_path_join
 from .handlers import (
     CommandListHandler,
     CommandsHandler,
+    CompletionHandler,
     JobsHandler,
     ProcessesHandler,
     SessionHandler,
@@ -45,6 +46,7 @@ def setup_handlers(web_app) -> None:
             (url_path_join(base, "sessions"), SessionsHandler),
             (url_path_join(base, "sessions", _SESSION), SessionHandler),
             (url_path_join(base, "sessions", _SESSION, "commands"), CommandsHandler),
+            (url_path_join(base, "sessions", _SESSION, "complete"), CompletionHandler),
             (url_path_join(base, "sessions", _SESSION, "stream"), CommandSocketHandler),
             (url_path_join(base, "streams", "stop"), StreamStopHandler),
         ],

@@ -10,6 +10,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..commands import describe_commands, parse_command
+from ..completion import completed_text
 from ..errors import FlightError, internal_error
 from ..processes import list_python_processes
 from ..session import FlightSession, stop_stream
@@ -173,6 +174,24 @@ class CommandsHandler(FlightHandler):
         if command.command.ends_session:
             self.registry.remove(session_id)
         self.finish(json.dumps({"records": records}))
+
+
+class CompletionHandler(FlightHandler):
+    """Tab completion for the sidebar: ``{"line"}`` -> ``{"candidates", "text"}`` (completion.py),
+    target names through a second agent connection, so a running stream does not hold it up."""
+
+    @web.authenticated
+    @authorized("read")
+    async def post(self, session_id):
+        session = self.session_or_404(session_id)
+        line = self.body().get("line")
+        if not isinstance(line, str):
+            return self.fail(400, 'give {"line": "<command line typed so far>"}')
+        try:
+            candidates = await in_thread(session.flight.complete, line)
+        except Exception as e:
+            return self.fail_with(e, "complete")
+        self.finish(json.dumps({"candidates": candidates, "text": completed_text(line, candidates)}))
 
 
 class StreamStopHandler(FlightHandler):
