@@ -12,6 +12,7 @@ export default tseslint.config(
       '**/*.js',
       '**/*.d.ts',
       '.venv',
+      '.venv-torch',
       'server_ext',
       'agent',
       'native',
