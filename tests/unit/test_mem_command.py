@@ -68,6 +68,7 @@ def test_the_least_time_a_diff_takes():
         ("mem summary app", "mem summary takes no module or class"),
         ("mem refs app A -d 0", "-d must be at least 1; got 0"),
         ("mem diff --by line", "invalid choice: 'line'"),
+        ("mem refs app A -n 101", "mem refs -n: at most 100 instances; got 101"),
     ],
 )
 def test_bad_input(line, message):

@@ -9,6 +9,7 @@ from .requests import MemRequest
 
 ACTIONS = ("summary", "diff", "refs")
 REFS_COUNT = 3
+MAX_REFS = 100
 DIFF_CYCLES = 1
 
 
@@ -25,6 +26,8 @@ def _build(ns) -> MemRequest:
         raise CommandSyntaxError(f"--interval must be a positive number of seconds; got {ns.interval:g}")
     if ns.n is not None and ns.n < 1:
         raise CommandSyntaxError(f"-n must be at least 1; got {ns.n}")
+    if ns.action == "refs" and ns.n is not None and ns.n > MAX_REFS:
+        raise CommandSyntaxError(f"mem refs -n: at most {MAX_REFS} instances; got {ns.n}")
     if ns.depth < 1:
         raise CommandSyntaxError(f"-d must be at least 1; got {ns.depth}")
     cycles = ns.n if ns.n is not None else DIFF_CYCLES

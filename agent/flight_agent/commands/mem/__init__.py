@@ -189,8 +189,8 @@ class RefsStream(_OneShot):
         self.cls: type | None = find_class(self.module, self.class_name)
         self.count = args.integer("count")
         self.depth = args.integer("depth")
-        if self.count < 1:
-            raise CommandError(f"-n must be at least 1; got {self.count}")
+        if not 1 <= self.count <= 100:
+            raise CommandError(f"mem refs -n: between 1 and 100 instances; got {self.count}")
         if self.depth < 1:
             raise CommandError(f"-d must be at least 1; got {self.depth}")
 

@@ -179,7 +179,8 @@ def search(cls: type, label: str, count: int, depth: int) -> dict:
     parent: dict = {}  # id -> parent id (None: a root)
     root_of: dict = {}  # root id -> (label, kind)
     frontier: list = []
-    for root_label, obj, kind in _roots():
+    roots = _roots()
+    for root_label, obj, kind in roots:
         if id(obj) not in parent:
             parent[id(obj)] = None
             root_of[id(obj)] = (root_label, kind)
@@ -223,7 +224,7 @@ def search(cls: type, label: str, count: int, depth: int) -> dict:
             ids.append(parent[ids[-1]])
         ids.reverse()
         root_label, kind = root_of.get(ids[0], ("?", "?"))
-        path = _resolve(ids)
+        path = _resolve(ids, roots)
         if path is None:
             continue
         named = _name(root_label, kind, path)
@@ -234,6 +235,7 @@ def search(cls: type, label: str, count: int, depth: int) -> dict:
         del path
     parent.clear()
     root_of.clear()
+    del roots
     return {
         "kind": "mem_refs",
         "target": label,
@@ -245,10 +247,10 @@ def search(cls: type, label: str, count: int, depth: int) -> dict:
     }
 
 
-def _resolve(ids: list) -> list | None:
-    """The objects along ids, from the root (found again among sys.modules and frames)."""
+def _resolve(ids: list, roots: list) -> list | None:
+    """The objects along ids, from the root, each step found again among its parent's referents."""
     first = None
-    for _label, obj, _kind in _roots():
+    for _label, obj, _kind in roots:
         if id(obj) == ids[0]:
             first = obj
             break
