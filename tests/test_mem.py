@@ -4,6 +4,8 @@ objects and a known leak (targets/leaky.py: RATE Session objects a second into _
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -167,3 +169,32 @@ def test_an_interval_longer_than_the_timeout_is_refused(leaky):
     done = flight(str(leaky.pid), "--cmd", "mem diff -i 5 -n 2", "--timeout", "3")
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == ["error: mem takes at least 10 s: more than --timeout 3 s"]
+
+
+def test_site_diffs_at_once_share_tracemalloc_and_stop_it_last(leaky):
+    argv = [sys.executable, "-m", "jupyterlab_flight.cli", str(leaky.pid), "--json", "--cmd"]
+    first = subprocess.Popen([*argv, "mem diff --by site -i 3 -l 3"], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        rc, records = flight_json(leaky.pid, "mem diff --by site -i 1 -l 3")
+        assert rc == 0 and one(records, "mem_diff")["rows"], records
+        out, _ = first.communicate(timeout=60)
+    finally:
+        first.kill()
+    assert first.returncode == 0 and '"mem_diff"' in out, out
+    leaky.wait_report(lambda r: not r["tracing"], timeout=5)
+
+
+def test_a_target_that_traces_already_is_left_tracing(leaky):
+    rc, records = flight_json(leaky.pid, "console -c 'import tracemalloc; tracemalloc.start(2)'")
+    assert rc == 0, records
+    try:
+        leaky.wait_report(lambda r: r["tracing"], timeout=5)
+        rc, records = flight_json(leaky.pid, "mem diff --by site -i 1 -l 3")
+        assert rc == 0 and "the target traces already (2 frames)" in records[0]["text"], records
+        assert one(records, "mem_diff")["owned"] is False
+        time.sleep(0.3)
+        assert leaky.wait_report(lambda r: True)["tracing"]
+    finally:
+        flight_json(leaky.pid, "console -c 'import tracemalloc; tracemalloc.stop()'")
+    leaky.wait_report(lambda r: not r["tracing"], timeout=5)

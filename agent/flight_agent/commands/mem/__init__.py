@@ -158,6 +158,9 @@ class DiffStream(Stream):
             return []
         self.cycle += 1
         if self.tracer is not None:
+            if not self.tracer.tracing():  # the target stopped tracemalloc meanwhile
+                self.finish("stopped")
+                return [{"kind": "error", "message": "tracemalloc was stopped in the target: mem diff --by site ends"}]
             record = self.tracer.diff(self.cycle, self.interval, self.limit, self.order)
         else:
             assert self.before is not None

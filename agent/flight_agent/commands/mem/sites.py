@@ -1,7 +1,8 @@
 """``mem diff --by site``: the allocation sites that grew, through tracemalloc.
 
-tracemalloc is started for the stream (FRAMES frames a trace) and stopped when it ends, unless
-the target traced already: then it is left running as it was and only snapshots are taken.
+tracemalloc is started for the stream (FRAMES frames a trace) and stopped when it ends (the last
+of several at once), unless the target traced already: then it is left running as it was and
+only snapshots are taken.
 Allocations made before tracing began are not seen, nor their frees. Cost while it runs: every
 allocation is traced, about 1.5-2.5x slower allocation-heavy code with a few frames and up to
 half more memory (research: profiling.md 2.3); ``take_snapshot`` holds the GIL for a moment per
@@ -11,6 +12,7 @@ half more memory (research: profiling.md 2.3); ``take_snapshot`` holds the GIL f
 from __future__ import annotations
 
 import os
+import threading
 import time
 import tracemalloc
 
@@ -33,20 +35,34 @@ def _site(frame) -> str:
     return f"{frame.filename}:{frame.lineno}"
 
 
+_lock = threading.Lock()
+_users = 0  # site tracers running (several connections may diff at once)
+_started = False  # tracemalloc was started by us: the last tracer to end stops it
+
+
 class SiteTracer:
     def __init__(self):
         self.owned = False
+        self.running = False
         self.previous: tracemalloc.Snapshot | None = None
 
     def start(self) -> str:
-        if tracemalloc.is_tracing():
-            self.previous = _filtered(tracemalloc.take_snapshot())
+        global _users, _started
+        with _lock:
+            _users += 1
+            self.running = True
+            if not tracemalloc.is_tracing():
+                tracemalloc.start(FRAMES)
+                _started = True
+            self.owned = _started
+        self.previous = _filtered(tracemalloc.take_snapshot())
+        if not self.owned:
             frames = tracemalloc.get_traceback_limit()
             return f"mem diff --by site: the target traces already ({frames} frames): left as it is"
-        tracemalloc.start(FRAMES)
-        self.owned = True
-        self.previous = _filtered(tracemalloc.take_snapshot())
         return f"mem diff --by site: tracemalloc started ({FRAMES} frames); it stops when this ends"
+
+    def tracing(self) -> bool:
+        return tracemalloc.is_tracing()
 
     def diff(self, cycle: int, interval: float, limit: int, order: str) -> dict:
         started = time.perf_counter()
@@ -91,7 +107,14 @@ class SiteTracer:
         }
 
     def stop(self) -> None:
+        global _users, _started
         self.previous = None
-        if self.owned:
-            self.owned = False
-            tracemalloc.stop()
+        with _lock:
+            if not self.running:
+                return
+            self.running = False
+            _users -= 1
+            if _users == 0 and _started:
+                _started = False
+                if tracemalloc.is_tracing():
+                    tracemalloc.stop()
