@@ -199,3 +199,47 @@ def test_bad_arguments_are_refused_before_the_target(gil_target):
     assert rc == 2 and "interval_s" in records[0]["message"]
     rc, records = flight_json(gil_target.pid, "gilstat on 10 10 5 5000")
     assert rc == 2 and "max_threads" in records[0]["message"]
+
+
+def test_a_child_forked_during_the_measurement_carries_no_hooks(gil_target, tmp_path):
+    before = got_slots(gil_target.pid)
+    stream = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab_flight.cli",
+            str(gil_target.pid),
+            "--json",
+            "--cmd",
+            "gilstat on 1000 1000 1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    child_file = tmp_path / "child.txt"
+    script = tmp_path / "fork.py"
+    script.write_text(
+        "import os\n"
+        "from flight_agent.commands import gilstat\n"
+        "on = gilstat.got_slots()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        f"    open({str(child_file)!r}, 'w').write(repr(gilstat.got_slots()))\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print(repr(on))\n"
+    )
+    try:
+        assert json.loads(stream.stdout.readline())["kind"] == "message"
+        rc, records = flight_json(gil_target.pid, f'console -c "exec(open({str(script)!r}).read())"')
+        assert rc == 0, only(records, "console")[0].get("error")
+        on = ast.literal_eval(only(records, "console")[0]["stdout"].strip())
+        assert on != before  # the parent measures
+        assert ast.literal_eval(child_file.read_text()) == before  # the child does not
+        flight_json(gil_target.pid, "gilstat off")
+        out, _ = stream.communicate(timeout=30)
+    finally:
+        stream.kill()
+    assert end_reason([json.loads(line) for line in out.splitlines() if line.strip()]) == "off"
+    assert got_slots(gil_target.pid) == before

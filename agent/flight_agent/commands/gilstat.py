@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .. import native, threads
+from .. import forksafe, native, threads
 from ..arguments import Arguments
 from ..connection import Connection
 from ..errors import CommandError
@@ -396,3 +396,15 @@ def reset(connection: Connection | None = None) -> None:
         stream.finish("detached" if connection is None else "stopped")
         if connection is None:  # now, not when the stream's thread notices (it sends the final report)
             stream.library.flight_gil_off()
+
+
+def _forget_in_child() -> None:
+    """The child of a fork: the GIL of the child is not measured (its GOT slots go back), and the
+    parent's measurement is not the child's."""
+    global _active
+    _active = None
+    if _library is not None:
+        _library.flight_gil_off()
+
+
+forksafe.register(_forget_in_child)
