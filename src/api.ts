@@ -215,7 +215,10 @@ export function streamUrl(
  */
 export interface IStreamHandlers {
   onRecord: (record: IRecord) => void;
-  onEnd: (interrupted: boolean) => void;
+  /**
+   * ``more``: console code that opens a block (it waits for more lines).
+   */
+  onEnd: (interrupted: boolean, more?: boolean) => void;
   onError: (message: string) => void;
 }
 
@@ -239,12 +242,33 @@ export class CommandStream {
    * Runs a command line; records arrive through the handlers.
    */
   async run(command: string, handlers: IStreamHandlers): Promise<void> {
+    return this._send({ command }, handlers);
+  }
+
+  /**
+   * Runs console code in this stream's console namespace (kept while the stream lives).
+   */
+  async runConsole(
+    code: string,
+    handlers: IStreamHandlers,
+    check = false
+  ): Promise<void> {
+    return this._send(
+      check ? { console: code, check: true } : { console: code },
+      handlers
+    );
+  }
+
+  private async _send(
+    message: { [key: string]: string | boolean },
+    handlers: IStreamHandlers
+  ): Promise<void> {
     if (this._handlers) {
       throw new Error('a command is already running');
     }
     const socket = await this._connect();
     this._handlers = handlers;
-    socket.send(JSON.stringify({ command }));
+    socket.send(JSON.stringify(message));
   }
 
   /**
@@ -294,7 +318,7 @@ export class CommandStream {
       if (message.record) {
         this._handlers?.onRecord(message.record);
       } else if (message.end) {
-        this._finish(h => h.onEnd(!!message.interrupted));
+        this._finish(h => h.onEnd(!!message.interrupted, !!message.more));
       } else if (message.error) {
         this._finish(h => h.onError(String(message.error)));
       }
@@ -321,6 +345,11 @@ export class CommandStream {
 export interface ICommandStream {
   readonly running: boolean;
   run(command: string, handlers: IStreamHandlers): Promise<void>;
+  runConsole?(
+    code: string,
+    handlers: IStreamHandlers,
+    check?: boolean
+  ): Promise<void>;
   stop(): void;
   dispose(): void;
 }

@@ -130,6 +130,22 @@ export function commandStreams(
 }
 
 /**
+ * Whether a command line is an interactive loop (`console` without `-c`): its descriptor's
+ * `interactive_unless` options are all absent.
+ */
+export function isInteractive(
+  commands: readonly ICommandDescriptor[],
+  line: string
+): boolean {
+  const words = splitWords(line);
+  const command = words.length ? findCommand(commands, words[0]) : undefined;
+  if (!command || !command.interactive_unless?.length) {
+    return false;
+  }
+  return !givesAny(command, words, command.interactive_unless);
+}
+
+/**
  * Whether after a command line the front door forgets its session (`ends_session`).
  */
 export function endsSession(

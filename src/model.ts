@@ -478,6 +478,78 @@ export class FlightModel implements IDisposable {
   }
 
   /**
+   * Runs console code typed in the sidebar's console (one namespace per session, kept while its
+   * stream lives). `'more'`: the code opens a block and waits for more lines; nothing ran.
+   */
+  async runConsole(code: string): Promise<'more' | 'done'> {
+    const session = this.session;
+    if (!session) {
+      this._setStatus(
+        'attach to a process first (Attach in the list above)',
+        true
+      );
+      return 'done';
+    }
+    let stream = this._streams.get(session.id);
+    if (!stream) {
+      stream = this.service.openStream(session.id);
+      this._streams.set(session.id, stream);
+    }
+    if (!stream.runConsole) {
+      this._setStatus('this server has no console for the sidebar', true);
+      return 'done';
+    }
+    if (stream.running || this._running) {
+      this._setStatus('a command is already running: stop it first', true);
+      return 'done';
+    }
+    const runCode = stream.runConsole.bind(stream);
+    // an open block (`for x in y:`) waits for more lines: the agent's compiler says so
+    const more = await new Promise<boolean>(resolve => {
+      runCode(
+        code,
+        {
+          onRecord: () => undefined,
+          onEnd: (_, open) => resolve(!!open),
+          onError: () => resolve(false)
+        },
+        true
+      ).catch(() => resolve(false));
+    });
+    if (more) {
+      return 'more';
+    }
+    const line = `>>> ${code.split('\n').join('\n... ')}`;
+    const entry = this._addEntry(line, session.pid, []);
+    this._setRunning({ line, session, streams: false, entry });
+    const add = (record: IRecord) => this._addRecord(entry, record);
+    await new Promise<void>(resolve => {
+      runCode(code, {
+        onRecord: add,
+        onEnd: interrupted => {
+          if (interrupted) {
+            add({
+              v: 1,
+              kind: 'message',
+              text: 'interrupted: the code was stopped in the target'
+            });
+          }
+          resolve();
+        },
+        onError: text => {
+          add({ v: 1, kind: 'error', message: text });
+          resolve();
+        }
+      }).catch(reason => {
+        add({ v: 1, kind: 'error', message: message(reason) });
+        resolve();
+      });
+    });
+    this._setRunning(null);
+    return 'done';
+  }
+
+  /**
    * Interrupts the running command.
    */
   stop(): void {

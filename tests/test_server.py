@@ -193,6 +193,32 @@ async def test_stream_records_and_stop(target, jp_fetch, jp_ws_fetch):
     ws.write_message(json.dumps({"command": "frobnicate"}))
     assert "unknown command" in (await next_message(ws))["error"]
     ws.close()
+
+
+async def test_the_sidebar_console_keeps_its_namespace_and_waits_for_open_blocks(target, jp_fetch, jp_ws_fetch):
+    session_id = await attach_session(jp_fetch, target.pid)
+    ws = await jp_ws_fetch("flight", "sessions", session_id, "stream")
+
+    async def run(message: dict) -> list:
+        ws.write_message(json.dumps(message))
+        messages = [await next_message(ws)]
+        while "end" not in messages[-1]:
+            messages.append(await next_message(ws))
+        return messages
+
+    assert (await run({"console": "x = 41"}))[-1] == {"end": True, "interrupted": False, "more": False}
+    assert (await run({"console": "for i in range(2):", "check": True})) == [
+        {"end": True, "interrupted": False, "more": True}
+    ]
+    done = await run({"console": "for i in range(2):\n    x += i\n"})
+    assert done[-1]["more"] is False
+    messages = await run({"console": "x"})
+    value = [m["record"] for m in messages if "record" in m][0]
+    assert value["kind"] == "console" and value["value"]["repr"] == "42"
+    # the namespace is the console's own, not the target's
+    messages = await run({"command": "getglobal __main__ x"})
+    assert [m["record"]["kind"] for m in messages if "record" in m] == ["error"]
+    ws.close()
     await fetch_json(jp_fetch, "flight", "sessions", session_id, method="DELETE")
 
 

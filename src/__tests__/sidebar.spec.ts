@@ -39,6 +39,25 @@ class FakeStream implements ICommandStream {
   stop(): void {
     this.stops++;
   }
+  /**
+   * The console: a line ending with ':' opens a block; code runs at once, answering its text.
+   */
+  code: string[] = [];
+  runConsole(
+    code: string,
+    handlers: IStreamHandlers,
+    check = false
+  ): Promise<void> {
+    const open = code.split('\n').pop()!.endsWith(':') || /:\n.*\S$/.test(code);
+    if (check) {
+      handlers.onEnd(false, open);
+    } else {
+      this.code.push(code);
+      handlers.onRecord({ v: 1, kind: 'message', text: `ran ${code}` });
+      handlers.onEnd(false, false);
+    }
+    return Promise.resolve();
+  }
   dispose(): void {
     this.handlers = null;
   }
@@ -360,6 +379,42 @@ describe('FlightPanel', () => {
     await done;
     expect(view.node.textContent).toContain('second');
     view.dispose();
+    panel.dispose();
+  });
+
+  it('turns the command box into a console for console without -c', async () => {
+    const { panel, service } = await shown();
+    await panel.model.attach(300);
+    await panel.model.loadCommands();
+    const node = panel.node;
+    const input = q<HTMLInputElement>(node, '.jp-flight-command-input');
+    const enter = async (text: string) => {
+      input.value = text;
+      key(input, 'Enter');
+      await settle();
+      await settle();
+    };
+    await enter('console');
+    const section = q(node, '.jp-flight-command-section');
+    expect(section.classList.contains('jp-mod-console')).toBe(true);
+    expect(input.placeholder).toContain('>>>');
+    await enter('x = 1');
+    const stream = service.streams[0];
+    expect(stream.code).toEqual(['x = 1']);
+    await enter('for i in range(2):');
+    expect(input.placeholder).toContain('...');
+    expect(q(node, '.jp-flight-hint').textContent).toContain(
+      '>>> for i in range(2):'
+    );
+    await enter('    x += i');
+    await enter('');
+    expect(stream.code).toEqual(['x = 1', 'for i in range(2):\n    x += i\n']);
+    expect(node.querySelector('.jp-flight-results')!.textContent).toContain(
+      'ran x = 1'
+    );
+    await enter('exit()');
+    expect(section.classList.contains('jp-mod-console')).toBe(false);
+    expect(stream.lines).toEqual([]); // nothing went as a command line
     panel.dispose();
   });
 

@@ -3,9 +3,11 @@
  * command descriptors, up and down walk the history), Run / Stop / Clear, and the status line.
  */
 import { Widget } from '@lumino/widgets';
-import { completeCommand } from '../commands';
+import { completeCommand, isInteractive } from '../commands';
 import { el } from '../dom';
 import { FlightModel } from '../model';
+
+const COMMAND_PLACEHOLDER = 'stack, help… (Tab, ↑)';
 
 /**
  * The command section.
@@ -19,7 +21,7 @@ export class CommandBox extends Widget {
       className: 'jp-flight-command-input jp-mod-styled',
       attrs: {
         type: 'text',
-        placeholder: 'stack, help… (Tab, ↑)',
+        placeholder: COMMAND_PLACEHOLDER,
         'aria-label': 'Command',
         autocomplete: 'off',
         spellcheck: 'false'
@@ -98,6 +100,14 @@ export class CommandBox extends Widget {
     if (event.key === 'Enter') {
       event.preventDefault();
       this._submit();
+    } else if (event.key === 'Tab' && this._console !== null) {
+      event.preventDefault(); // in the console, Tab indents
+      this._input.setRangeText(
+        '    ',
+        this._input.selectionStart ?? this._input.value.length,
+        this._input.selectionEnd ?? this._input.value.length,
+        'end'
+      );
     } else if (event.key === 'Tab' && !event.shiftKey) {
       event.preventDefault();
       const typed = this._input.value;
@@ -123,7 +133,11 @@ export class CommandBox extends Widget {
       event.preventDefault();
       this._input.value = history.next();
     } else if (event.key === 'Escape') {
-      this._hint.textContent = '';
+      if (this._console !== null) {
+        this._leaveConsole();
+      } else {
+        this._hint.textContent = '';
+      }
     }
   }
 
@@ -137,9 +151,67 @@ export class CommandBox extends Widget {
     const line = this._input.value;
     this._input.value = '';
     this._hint.textContent = '';
-    void this.model.run(line);
+    if (this._console !== null) {
+      void this._consoleLine(line);
+    } else if (isInteractive(this.model.commands.descriptors, line)) {
+      this._enterConsole();
+    } else {
+      void this.model.run(line);
+    }
   }
 
+  /**
+   * `console` without -c: the box becomes a Python prompt in the target (one namespace, as the
+   * terminal's console). An open block waits for more lines (an empty line ends it); `exit()`
+   * or Escape leaves.
+   */
+  private _enterConsole(): void {
+    this._console = [];
+    this.node.classList.add('jp-mod-console');
+    this._setPrompt();
+    this.model.history.push('console');
+  }
+
+  private _leaveConsole(): void {
+    this._console = null;
+    this.node.classList.remove('jp-mod-console');
+    this._input.placeholder = COMMAND_PLACEHOLDER;
+    this._hint.textContent = '';
+  }
+
+  private _setPrompt(): void {
+    const open = !!this._console?.length;
+    this._input.placeholder = open
+      ? '... (an empty line runs the block)'
+      : '>>> Python in the target (exit() or Esc leaves)';
+    this._hint.textContent = open
+      ? this._console!.map((l, i) => (i ? '... ' : '>>> ') + l).join('\n')
+      : 'console: Python in the target, in a private namespace';
+  }
+
+  private async _consoleLine(line: string): Promise<void> {
+    const buffer = this._console!;
+    if (
+      !buffer.length &&
+      ['exit()', 'quit()', 'exit', 'quit'].includes(line.trim())
+    ) {
+      this._leaveConsole();
+      return;
+    }
+    if (!buffer.length && !line.trim()) {
+      return;
+    }
+    buffer.push(line);
+    const answer = await this.model.runConsole(buffer.join('\n'));
+    if (this._console === buffer && answer === 'done') {
+      buffer.length = 0; // run: the next line starts a new snippet
+    }
+    if (this._console !== null) {
+      this._setPrompt();
+    }
+  }
+
+  private _console: string[] | null = null; // the console's open block, or null: commands
   private _input: HTMLInputElement;
   private _hint: HTMLElement;
   private _runButton: HTMLButtonElement;

@@ -1,8 +1,11 @@
 """WebSocket ``flight/sessions/<id>/stream``: a command's records as they come, and a way to stop.
 
-Client -> server: ``{"command": "<command line>"}`` starts a command; ``{"stop": true}``
-interrupts it in the target. Server -> client: ``{"record": {...}}`` for each record, then
-``{"end": true, "interrupted": bool}``; ``{"error": "..."}`` for a request it cannot run.
+Client -> server: ``{"command": "<command line>"}`` starts a command; ``{"console": "<code>"}``
+runs console code in a namespace kept for this socket (the sidebar's interactive console; with
+``"check": true`` it only says whether the code is complete);
+``{"stop": true}`` interrupts it in the target. Server -> client: ``{"record": {...}}`` for each
+record, then ``{"end": true, "interrupted": bool}`` (with ``"more": true`` for console code that
+opens a block and needs more lines); ``{"error": "..."}`` for a request it cannot run.
 
 The socket has its own agent connection: what a streaming command installs belongs to that
 connection, and closing the WebSocket removes it.
@@ -68,6 +71,15 @@ class CommandSocketHandler(JupyterHandler, websocket.WebSocketHandler):
             return self.send({"error": "messages must be JSON objects"})
         if data.get("stop"):
             return await self.stop()
+        code = data.get("console")
+        if isinstance(code, str):  # the sidebar's interactive console: one snippet, one namespace
+            if self.running.is_set():
+                return self.send({"error": "a command is already running on this stream; stop it first"})
+            self.running.set()
+            self.interrupted = False
+            loop = asyncio.get_running_loop()
+            loop.run_in_executor(None, self._run_console, code, bool(data.get("check")), loop)
+            return
         line = data.get("command")
         if not isinstance(line, str):
             return self.send({"error": 'send {"command": "<command line>"} or {"stop": true}'})
@@ -101,6 +113,34 @@ class CommandSocketHandler(JupyterHandler, websocket.WebSocketHandler):
         finally:
             self.running.clear()
             emit({"end": True, "interrupted": self.interrupted})
+
+    def _run_console(self, code: str, check: bool, loop) -> None:
+        """Console code typed in the sidebar: an open block (``for x in y:``) answers ``more``
+        (the agent's compiler says so); complete code runs in this stream's console namespace,
+        kept while the stream lives, as the terminal's console keeps one. ``check``: only say
+        whether it is complete."""
+
+        def emit(message):
+            loop.call_soon_threadsafe(self.send, message)
+
+        more = False
+        try:
+            if self.flight is None:
+                self.flight = FlightSession(self.pid)
+            answer = next(iter(self.flight.client.run("console", {"incomplete": code})), {})
+            more = bool(answer.get("more"))
+            if not more and not check:
+                parsed = parse_command("console", cell=code)
+                snippet = parsed.with_request(dict(parsed.request, session=True), line=code)
+                for record in self.flight.execute(snippet):
+                    emit({"record": record})
+        except Exception as e:
+            error = e if isinstance(e, FlightError) else internal_error(e, "console")
+            if not self.interrupted:
+                emit({"record": {"v": 1, "kind": "error", "message": error.message}})
+        finally:
+            self.running.clear()
+            emit({"end": True, "interrupted": self.interrupted, "more": more})
 
     async def stop(self) -> None:
         if not self.running.is_set() or self.flight is None:
