@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 from conftest import TARGETS, Target, flight, flight_json
+from jupyterlab_flight.render.mime import MAX_NOTEBOOK_BYTES
 from jupyterlab_flight.render.text import render_text
 
 METHOD = "__main__ Trainer train_step"
@@ -96,6 +97,16 @@ def test_profile_next_calls_while_training(trainer, tmp_path):
     trains_on(trainer, before)
 
 
+def test_a_long_profile_stays_within_a_saved_result(trainer):
+    rc, records = flight_json(trainer.pid, f"torch profile {METHOD} -n 20", "--timeout", "90")
+    (profile,) = records_of(records, "torch_profile")
+    trace = profile["trace"]
+    assert profile["calls"] == 20 and trace["truncated"] and trace["events_total"] > len(trace["events"]) == 8000
+    assert len(json.dumps(profile)) < MAX_NOTEBOOK_BYTES * 0.75  # a saved notebook keeps it, with room to spare
+    longest = min(e["dur"] for e in trace["events"])
+    assert all(e["dur"] >= longest for e in trace["events"])
+
+
 def test_memory_of_a_call_on_cpu(trainer, tmp_path):
     before = trainer.report()
     path = tmp_path / "memory.json"
@@ -136,17 +147,34 @@ def test_tensors_and_cpu_snapshot(trainer):
     assert sum(r["count"] for r in census["rows"]) == census["tensors"]
     assert sum(r["bytes"] for r in census["rows"]) == census["total_bytes"]
     names = [t["name"] for t in census["largest"]]
-    assert len(names) == 6 and names[0] == "EMBEDDINGS"  # 1000x128 float32, the largest
+    # 1000x128 float32 is among the largest (a step's 512x256 activations may be larger, briefly)
+    assert len(names) == 6 and "EMBEDDINGS" in names[:3]
     assert "TRAINER.model.2.weight" in names
     assert any(str(n).startswith("TRAINER.optimizer.state[TRAINER.model.2.weight]['exp_avg") for n in names)
     assert {"device": "cpu", "dtype": "float32", "shape": [1000, 128], "count": 1, "bytes": 512000} in census["rows"]
     rc, records = flight_json(trainer.pid, "torch tensors --device cuda")
+    assert rc == 0, records
     assert records_of(records, "torch_tensors")[0]["tensors"] == 0
     rc, records = flight_json(trainer.pid, "torch memory -s")
-    assert rc == 0
+    assert rc == 0, records
     assert "CPU only" in records[0]["text"] and records_of(records, "torch_tensors")
     assert records[-1]["reason"] == "done"
     trains_on(trainer, trainer.report())
+
+
+def test_many_censuses_while_training_leave_the_job_unharmed(torch_python, tmp_path):
+    # the census once read .grad while backward wrote it (heap corruption) and held every object
+    # while the target built tuples (SystemError in its code): both would show here
+    target = _start(torch_python, tmp_path)
+    try:
+        before = target.report()
+        for _ in range(15):
+            rc, records = flight_json(target.pid, "torch tensors -n 10")
+            assert rc == 0 and records_of(records, "torch_tensors"), records
+        trains_on(target, before)
+    finally:
+        err = target.stop()
+    assert "corrupted" not in err and "Error" not in err and "Warning" not in err, err
 
 
 def test_bad_input_one_line_each(trainer, torch_python, tmp_path):

@@ -7,7 +7,7 @@ it; shapes, Python stacks, memory) and, for ``memory -r`` on CUDA, the allocator
 the target does not record it already; ``exit`` stops them. One call is profiled at a time (a
 call that starts while another is profiled, on another thread, is let through); after ``-n``
 calls the hook goes. The results are read on the agent's connection thread (``tick``), not on
-the target's: the op table (``key_averages``), the Chrome trace (bounded), and for memory the
+the target's, once the last call has ended (a profiler records every thread's Python calls): the op table (``key_averages``), the Chrome trace (bounded), and for memory the
 profiler's categorised memory timeline and the allocations live at the peak by stack.
 """
 
@@ -29,7 +29,7 @@ from ...hooks.observing import ObservingStream, thread_name
 from ...hooks.probe import Call
 from . import recording
 
-MAX_EVENTS = 20_000  # trace events in the record (the notebook's timeline)
+MAX_EVENTS = 8_000  # trace events in the record (the notebook's timeline; a saved result keeps 2 MiB)
 MAX_FILE_BYTES = 48 << 20  # a Chrome trace or snapshot sent back for -f
 MAX_OPS = 200  # rows of the op table
 MAX_SHAPES = 4  # input shapes kept per op
@@ -90,7 +90,7 @@ class CallStream(ObservingStream):
     def started_text(self) -> str:
         what = "profiling" if self.mode == "profile" else "recording memory during"
         calls = "the next call" if self.calls == 1 else f"the next {self.calls} calls"
-        return f"{what} {calls} of {self.site.name} on {self.device}; Ctrl-C / stop ends it"
+        return f"{what} {calls} of {self.site.name} on {self.device}"  # the front door adds how to stop it
 
     # -- on the target's threads ------------------------------------------------------------------
     def enter(self, call: Call) -> None:
@@ -167,6 +167,10 @@ class CallStream(ObservingStream):
 
     # -- on the agent's connection thread ---------------------------------------------------------
     def tick(self) -> list:
+        # the results are read once every call is done: reading one while the next is profiled
+        # would put the reading's own Python calls (this thread's) into that next profile
+        if len(self._done) + len(self._results) < self.calls and not self._errors:
+            return []
         self._collect()
         if self._errors and not self.emitted:
             self.emitted = True

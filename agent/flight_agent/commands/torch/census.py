@@ -1,21 +1,26 @@
 """torch tensors and torch memory -s: what tensors are alive now, and the CUDA allocator's state.
 
-The census walks the garbage collector's objects for tensors (Python-visible ones: a tensor only
+The census finds the tensors through what refers to their classes (Python-visible ones: a tensor only
 C++ holds, such as one autograd saved for backward, is not seen; the allocator snapshot sees
 those on CUDA). Tensors are grouped by device, dtype and shape; the largest get the name a user
 would write where it is cheap to know: a module global, an ``nn.Module``'s parameters and
-buffers and their ``.grad`` (reached from a global, or one attribute below one), an optimizer's
-``state[...]``.
+buffers (reached from a global, or one attribute below one), an optimizer's ``state[...]``.
+
+Only what is safe to read while the job runs is read. Types are tested with ``type()`` (never
+``isinstance``, which runs a proxy's ``__class__``: torch's own deprecated aliases warn then).
+A parameter's ``.grad`` is never read: backward writes it in C++ with the GIL released, and
+reading it from another thread meanwhile corrupts the heap (seen here: ``free(): corrupted
+unsorted chunks``); gradients are counted in the census like any tensor, unnamed.
 """
 
 from __future__ import annotations
 
 import base64
-import gc
 import pickle
 import sys
 
 from ...errors import CommandError
+from ..vmtool import find_instances
 from .calls import MAX_FILE_BYTES, cuda_in_use, require_torch
 
 MAX_ROWS = 100  # rows of the census
@@ -47,12 +52,21 @@ def _device_matches(t, wanted: str | None) -> bool:
     return str(device) == wanted or device.type == wanted
 
 
+def _is(value, cls) -> bool:
+    """isinstance without running the object's ``__class__`` (type() reads the C slot)."""
+    return issubclass(type(value), cls)
+
+
 def live_tensors(torch, device: str | None) -> list:
-    tensor = torch.Tensor
+    """The tensors alive now: the objects that refer to a tensor class (vmtool's walk, done in C
+    with the GIL held throughout). Never ``gc.get_objects()``: holding the list of every object
+    while the target runs holds objects under construction too, and the target's own code then
+    fails (a tuple being built cannot be resized: ``SystemError: bad argument to internal
+    function`` in torch's import, seen here)."""
     found = []
-    for obj in gc.get_objects():
+    for obj in find_instances(torch.Tensor):
         try:
-            if isinstance(obj, tensor) and _device_matches(obj, device):
+            if _device_matches(obj, device):
                 found.append(obj)
         except Exception:
             continue
@@ -81,14 +95,11 @@ def names_of(torch, wanted: set) -> dict:
         key = id(t)
         if key in wanted and key not in names:
             names[key] = name
-        grad = getattr(t, "grad", None) if isinstance(t, torch.Tensor) and t.requires_grad else None
-        if grad is not None and id(grad) in wanted and id(grad) not in names:
-            names[id(grad)] = name + ".grad"
 
     def visit(value, name: str, depth: int) -> None:
-        if isinstance(value, torch.Tensor):
+        if _is(value, torch.Tensor):
             name_tensor(value, name)
-        elif isinstance(value, nn_module):
+        elif _is(value, nn_module):
             try:
                 for sub, p in value.named_parameters():
                     param_names.setdefault(id(p), f"{name}.{sub}")
@@ -97,12 +108,12 @@ def names_of(torch, wanted: set) -> dict:
                     name_tensor(b, f"{name}.{sub}")
             except Exception:
                 pass
-        elif isinstance(value, optimizer):
+        elif _is(value, optimizer):
             optimizers.append((value, name))
-        elif depth == 0 and not isinstance(value, type) and hasattr(value, "__dict__"):
+        elif depth == 0 and not _is(value, type):
             try:
-                attributes = list(vars(value).items())
-            except TypeError:
+                attributes = list(object.__getattribute__(value, "__dict__").items())
+            except Exception:
                 return
             for attr, inner in attributes[:200]:
                 if isinstance(attr, str) and not attr.startswith("__"):
@@ -110,7 +121,7 @@ def names_of(torch, wanted: set) -> dict:
 
     for prefix, namespace in _module_globals():
         for key, value in list(namespace.items()):
-            if isinstance(key, str) and not key.startswith("__") and not isinstance(value, type(sys)):
+            if type(key) is str and not key.startswith("__") and not _is(value, type(sys)):
                 try:
                     visit(value, prefix + key, 0)
                 except Exception:
@@ -120,7 +131,7 @@ def names_of(torch, wanted: set) -> dict:
             for param, state in list(opt.state.items()):
                 label = param_names.get(id(param), "param")
                 for field, value in list(state.items()):
-                    if isinstance(value, torch.Tensor):
+                    if _is(value, torch.Tensor):
                         name_tensor(value, f"{name}.state[{label}][{field!r}]")
         except Exception:
             continue
@@ -165,7 +176,7 @@ def tensors_record(args) -> dict:
                     "shape": [int(d) for d in t.shape],
                     "bytes": _nbytes(t),
                     "requires_grad": bool(t.requires_grad),
-                    "parameter": isinstance(t, torch.nn.Parameter),
+                    "parameter": _is(t, torch.nn.Parameter),
                 }
             )
         except Exception:
