@@ -243,3 +243,48 @@ def test_a_child_forked_during_the_measurement_carries_no_hooks(gil_target, tmp_
         stream.kill()
     assert end_reason([json.loads(line) for line in out.splitlines() if line.strip()]) == "off"
     assert got_slots(gil_target.pid) == before
+
+
+def test_detach_ends_the_measurement_and_removes_the_hooks(gil_target):
+    before = got_slots(gil_target.pid)
+    stream = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab_flight.cli",
+            str(gil_target.pid),
+            "--json",
+            "--cmd",
+            "gilstat on 1000 1000 1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert json.loads(stream.stdout.readline())["kind"] == "message"
+        rc, _ = flight_json(gil_target.pid, "detach")
+        assert rc == 0
+        out, _ = stream.communicate(timeout=30)
+    finally:
+        stream.kill()
+    rest = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # detach closes the other connections: the stream's client sees its end, or the agent gone
+    last = rest[-1]
+    assert (last["kind"] == "end" and last["reason"] == "detached") or (
+        last["kind"] == "error" and "closed the connection" in last["message"]
+    ), rest[-3:]
+    assert got_slots(gil_target.pid) == before  # a fresh agent reads them
+
+
+def test_run_once_it_ends_by_itself(tmp_path):
+    target = Target("3.12", "gil_target.py", tmp_path)
+    try:
+        started = time.monotonic()
+        rc, records = flight_json(target.pid, "gilstat on 1000 1000 10")
+        assert time.monotonic() - started < 60
+        assert rc == 0 and end_reason(records) == "timeout"
+        final = only(records, "gil_stats")[-1]
+        assert final["final"] and 25 <= final["elapsed_s"] <= 35  # ONCE_TIMEOUT_S, 30 s
+    finally:
+        assert "Traceback" not in target.stop()
