@@ -380,7 +380,12 @@ def run(args: Arguments, connection: Connection):
     if reason is not None:
         raise CommandError(reason)
     if library is None:
-        raise CommandError("gilstat: the agent's native library is not loaded in this process (attach again)")
+        if native._load() is not None:  # loaded, but from an older version, without gil.c
+            raise CommandError(
+                "gilstat: the native library loaded in this process is from an older version without gilstat "
+                "(a process keeps the first one it loaded: restart the target to use gilstat)"
+            )
+        raise CommandError("gilstat: the agent's native library could not be loaded in this process")
     if _active is not None:
         raise CommandError("gilstat is already on (another client's measurement): 'gilstat off' ends it")
     stream = GilStream(args, connection, library)
