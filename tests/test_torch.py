@@ -40,7 +40,7 @@ class TorchTarget(Target):
         if line.strip() != "READY":
             self.proc.kill()
             raise RuntimeError(f"target did not start: {line!r} {self.proc.stderr.read()}")
-        self.wait_report(lambda r: r.get("steps", 0) > 2 or "profiler_enabled" not in r, timeout=60)
+        self.wait_report(lambda r: r.get("steps", 0) > 2 or "device" not in r, timeout=60)  # no-torch: at once
 
 
 def _start(python, tmp_path, *args):
@@ -197,6 +197,21 @@ def test_bad_input_one_line_each(trainer, torch_python, tmp_path):
         assert done.returncode != 0 and words in done.stdout + done.stderr, (line, done.stdout, done.stderr)
         assert len((done.stdout + done.stderr).strip().splitlines()) <= 2, (line, done.stdout, done.stderr)
     trains_on(trainer, before)
+
+
+def test_the_targets_own_profiler_is_said_and_left_on(torch_python, tmp_path):
+    target = _start(torch_python, tmp_path, "--own-profiler")
+    try:
+        assert target.report()["profiler_enabled"] is True
+        rc, records = flight_json(target.pid, f"torch profile {METHOD}", "--timeout", "30")
+        errors = records_of(records, "error")
+        assert rc != 0 and len(errors) == 1 and "a torch profiler is already running" in errors[0]["message"], records
+        assert records[-1] == {"kind": "end", "reason": "error", "v": 1}
+        before = target.report()
+        now = target.wait_report(lambda r: r["steps"] > before["steps"] + 3, timeout=30)
+        assert now["profiler_enabled"] is True and now["errors"] == 0  # still the target's, still on
+    finally:
+        assert "Traceback" not in target.stop()
 
 
 def test_a_target_without_torch_is_told_and_not_given_it(torch_python, tmp_path):

@@ -6,6 +6,7 @@ the step count, the last and first losses, whether a torch profiler is enabled a
 memory history is on, so a test can check that training goes on unharmed after a command.
 ``--history`` turns CUDA memory history on first (the user's own, which must stay on).
 ``--fork`` forks in ``Trainer.fork_step`` every 10 steps (its child writes the report + ".child").
+``--own-profiler`` runs a torch profiler of the target's own on the training thread.
 ``--no-torch`` never imports torch (the command must say so, and not import it either).
 """
 
@@ -74,19 +75,21 @@ if not NO_TORCH:
 else:
     TRAINER = None
 
-STATE = {"steps": 0, "loss": None, "first_loss": None, "errors": 0}
+STATE = {"steps": 0, "loss": None, "first_loss": None, "errors": 0, "profiler_enabled": False}
 
 
 def state():
     out = dict(STATE)
     if not NO_TORCH:
-        out["profiler_enabled"] = bool(torch._C._autograd._profiler_enabled())
         out["history"] = bool(DEVICE == "cuda" and torch._C._cuda_isHistoryEnabled())
         out["device"] = DEVICE
     return out
 
 
 def train():
+    if "--own-profiler" in sys.argv:  # the target profiles itself (on, for good, on this thread)
+        own = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+        own.__enter__()
     while True:
         if NO_TORCH:
             time.sleep(0.05)
@@ -96,6 +99,8 @@ def train():
             if "--fork" in sys.argv and TRAINER.steps % 10 == 0:
                 TRAINER.fork_step()
             STATE["steps"] = TRAINER.steps
+            # per thread in torch: read on the training thread, between steps
+            STATE["profiler_enabled"] = bool(torch._C._autograd._profiler_enabled())
             STATE["loss"] = loss
             if STATE["first_loss"] is None:
                 STATE["first_loss"] = loss

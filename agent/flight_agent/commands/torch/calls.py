@@ -146,6 +146,17 @@ class CallStream(ObservingStream):
         if call is not self._active:
             return
         session, self._session = self._session, {}
+        try:
+            self._stop(session)
+            session["cost_ms"] = call.cost_ms
+            session["thread_id"] = call.thread_id
+            self._done.append(session)
+        except Exception as e:
+            self._errors.append(f"stopping the profiler failed: {type(e).__name__}: {e}")
+        finally:
+            self._active = None
+
+    def _stop(self, session: dict) -> None:
         torch, profile = self.torch, session["profile"]
         try:
             if self.cuda:
@@ -153,17 +164,13 @@ class CallStream(ObservingStream):
             profile.__exit__(None, None, None)
         finally:
             recording.profiler_stopped(profile)
-        session["t1"] = time.time()
-        if self.mode == "memory" and self.cuda:
-            try:
-                session["snapshot"] = torch.cuda.memory._snapshot()
-            finally:
-                if session["history"]:
-                    recording.stop_history()
-        session["cost_ms"] = call.cost_ms
-        session["thread_id"] = call.thread_id
-        self._done.append(session)
-        self._active = None
+            session["t1"] = time.time()
+            if self.mode == "memory" and self.cuda:
+                try:
+                    session["snapshot"] = torch.cuda.memory._snapshot()
+                finally:
+                    if session["history"]:
+                        recording.stop_history()
 
     # -- on the agent's connection thread ---------------------------------------------------------
     def tick(self) -> list:
@@ -174,6 +181,7 @@ class CallStream(ObservingStream):
         self._collect()
         if self._errors and not self.emitted:
             self.emitted = True
+            self.finish("error")
             return [{"kind": "error", "message": f"{self.site.name}: {self._errors[0]}"}]
         if len(self._results) >= self.calls and not self.emitted:
             self.emitted = True
