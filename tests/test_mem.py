@@ -199,3 +199,42 @@ def test_a_target_that_traces_already_is_left_tracing(leaky):
     finally:
         flight_json(leaky.pid, "console -c 'import tracemalloc; tracemalloc.stop()'")
     leaky.wait_report(lambda r: not r["tracing"], timeout=5)
+
+
+def test_mem_from_a_notebook(tmp_path):
+    """%mem and %flight mem in a real kernel: records and the saved notebook's static HTML."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    target = Target("3.12", "leaky.py", tmp_path, "300000")
+    try:
+        sources = [
+            "%load_ext jupyterlab_flight",
+            f"%flight attach {target.pid}",
+            "%mem summary -l 3",
+            "%flight mem diff -i 1 -l 3",
+            "%mem refs __main__ Session -n 1",
+            "%flight detach",
+        ]
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        NotebookClient(
+            nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        err = target.stop()
+    assert "Traceback" not in err
+    mime = "application/vnd.jupyterlab-flight.v1+json"
+
+    def bundle(cell):
+        found = [o["data"] for o in cell.outputs if mime in o.get("data", {})]
+        assert found and not [o for o in cell.outputs if o.get("output_type") == "error"], cell.outputs
+        return found[-1]
+
+    summary = bundle(nb.cells[2])
+    kinds = [r["kind"] for r in summary[mime]["records"]]
+    assert kinds == ["mem_summary", "end"] and "__main__.Point" in summary["text/html"]
+    diff = bundle(nb.cells[3])
+    assert [r["kind"] for r in diff[mime]["records"]] == ["message", "mem_diff", "end"]
+    refs = bundle(nb.cells[4])
+    (record,) = [r for r in refs[mime]["records"] if r["kind"] == "mem_refs"]
+    assert record["chains"][0]["path"].startswith("__main__._SESSIONS[") and "_SESSIONS[" in refs["text/html"]
