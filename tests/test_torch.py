@@ -73,7 +73,7 @@ def trains_on(target: Target, after: dict) -> dict:
 def test_profile_next_calls_while_training(trainer, tmp_path):
     before = trainer.report()
     path = tmp_path / "trace.json.gz"
-    rc, records = flight_json(trainer.pid, f"torch profile {METHOD} -n 2 -f {path}", "--timeout", "60")
+    rc, records = flight_json(trainer.pid, f"torch profile {METHOD} -n 2 -f {path}", "--timeout", "45")
     assert rc == 0, records
     (profile,) = records_of(records, "torch_profile")
     assert profile["calls"] == 2 and profile["method"] == "__main__.Trainer.train_step"
@@ -98,7 +98,7 @@ def test_profile_next_calls_while_training(trainer, tmp_path):
 
 
 def test_a_long_profile_stays_within_a_saved_result(trainer):
-    rc, records = flight_json(trainer.pid, f"torch profile {METHOD} -n 20", "--timeout", "90")
+    rc, records = flight_json(trainer.pid, f"torch profile {METHOD} -n 20", "--timeout", "45")
     (profile,) = records_of(records, "torch_profile")
     trace = profile["trace"]
     assert profile["calls"] == 20 and trace["truncated"] and trace["events_total"] > len(trace["events"]) == 8000
@@ -110,7 +110,7 @@ def test_a_long_profile_stays_within_a_saved_result(trainer):
 def test_memory_of_a_call_on_cpu(trainer, tmp_path):
     before = trainer.report()
     path = tmp_path / "memory.json"
-    rc, records = flight_json(trainer.pid, f"torch memory -r {METHOD} -f {path}", "--timeout", "60")
+    rc, records = flight_json(trainer.pid, f"torch memory -r {METHOD} -f {path}", "--timeout", "45")
     assert rc == 0, records
     (memory,) = records_of(records, "torch_memory")
     assert memory["source"] == "profiler memory events"
@@ -134,7 +134,7 @@ def test_memory_of_a_call_on_cpu(trainer, tmp_path):
     trains_on(trainer, before)
     # a CUDA snapshot cannot be had on the CPU: said, nothing written
     pickle_path = tmp_path / "memory.pickle"
-    rc, records = flight_json(trainer.pid, f"torch memory -r {METHOD} -f {pickle_path}", "--timeout", "60")
+    rc, records = flight_json(trainer.pid, f"torch memory -r {METHOD} -f {pickle_path}", "--timeout", "45")
     assert rc == 0 and records_of(records, "torch_memory")
     assert any("no CUDA allocator history" in r.get("text", "") for r in records)
     assert not pickle_path.exists()
@@ -231,7 +231,7 @@ def test_a_child_forked_in_a_profiled_call_runs_no_profiler(torch_python, tmp_pa
     target = _start(torch_python, tmp_path, "--fork")
     try:
         child = target.report_path + ".child"
-        rc, records = flight_json(target.pid, "torch profile __main__ Trainer fork_step", "--timeout", "60")
+        rc, records = flight_json(target.pid, "torch profile __main__ Trainer fork_step", "--timeout", "45")
         assert rc == 0 and records_of(records, "torch_profile"), records
         with open(child) as f:  # one line per child, the child of the profiled call among them
             lines = [json.loads(line) for line in f]
@@ -261,7 +261,7 @@ def cuda_trainer(torch_python, tmp_path, request):
 def test_cuda_memory_record_and_snapshot(cuda_trainer, tmp_path):
     had = cuda_trainer.report()["history"]
     path = tmp_path / "step.pickle"
-    rc, records = flight_json(cuda_trainer.pid, f"torch memory -r {METHOD} -f {path}", "--timeout", "60")
+    rc, records = flight_json(cuda_trainer.pid, f"torch memory -r {METHOD} -f {path}", "--timeout", "45")
     assert rc == 0, records
     (memory,) = records_of(records, "torch_memory")
     assert memory["source"] == "cuda memory history" and memory["device"].startswith("cuda")
@@ -273,6 +273,6 @@ def test_cuda_memory_record_and_snapshot(cuda_trainer, tmp_path):
     rc, records = flight_json(cuda_trainer.pid, "torch memory -s")
     (snap,) = records_of(records, "torch_snapshot")
     assert snap["reserved_bytes"] >= snap["allocated_bytes"] > 0
-    rc, records = flight_json(cuda_trainer.pid, f"torch profile {METHOD}", "--timeout", "60")
+    rc, records = flight_json(cuda_trainer.pid, f"torch profile {METHOD}", "--timeout", "45")
     (profile,) = records_of(records, "torch_profile")
     assert profile["self_device_us"] is not None
