@@ -134,7 +134,8 @@ export class ProcessesPanel extends Widget {
         label.interpreter
           ? el('div', {
               className: 'jp-flight-muted jp-flight-interpreter',
-              text: label.interpreter,
+              // cut at its start (rtl), read left to right: the marks keep '/' where it is
+              text: `\u200e${label.interpreter}\u200e`,
               title: str(p.cmdline)
             })
           : null
