@@ -851,6 +851,26 @@ class TorchTensorsRecord(TypedDict):
     largest: list[TorchTensor]
 
 
+class DiagnosisFinding(TypedDict):
+    title: str
+    evidence: str  # one sentence naming threads, locks, functions, files:lines, figures
+    records: list[int]  # indexes of the records of this run it rests on (0: the first)
+
+
+class DiagnosisRecord(TypedDict):
+    v: int
+    kind: Literal["diagnosis"]
+    problem: str  # as the user said it
+    workflow: str  # hang | slow | ...
+    classification: str  # hang: deadlock | lock_wait | waiting | running | stuck
+    confidence: float  # 0..1
+    summary: str
+    cause: str  # the likely cause and what to change
+    findings: list[DiagnosisFinding]
+    next: list[str]  # command lines to run next (each parses)
+    missing: list[str]  # steps' commands this version does not have
+
+
 RECORD_TYPES: dict[str, type] = {
     "stack": StackRecord,
     "value": ValueRecord,
@@ -881,4 +901,5 @@ RECORD_TYPES: dict[str, type] = {
     "mem_refs": MemRefsRecord,
     "gil_stats": GilStatsRecord,
     "gil_event": GilEventRecord,
+    "diagnosis": DiagnosisRecord,
 }

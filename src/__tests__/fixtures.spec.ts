@@ -62,7 +62,13 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
   mem_diff: r => [String(r.rows[0].type ?? r.rows[0].site)],
   mem_refs: r => [r.target, ...r.chains.map(c => c.path)],
   gil_stats: r => [r.verdict, ...r.threads.map(t => t.name)],
-  gil_event: r => [r.thread_name]
+  gil_event: r => [r.thread_name],
+  diagnosis: r => [
+    r.classification,
+    r.summary,
+    ...r.findings.map(f => f.title),
+    ...r.next
+  ]
 };
 
 describe('record fixtures', () => {

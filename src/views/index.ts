@@ -14,6 +14,7 @@ import {
   renderValue
 } from './records';
 import { memDiffGroup, renderMemRefs, renderMemSummary } from './mem';
+import { renderDiagnosis } from './diagnosis';
 import { renderJob } from './job';
 import { profileGroup } from './profile';
 import { renderReload } from './reload';
@@ -51,6 +52,7 @@ export function registerBuiltinViews(registry: IViewRegistry): void {
   registry.registerView('processes', renderProcesses);
   registry.registerView('sessions', renderSessions);
   registry.registerView('job', renderJob);
+  registry.registerView('diagnosis', renderDiagnosis);
   registry.registerView('trace', renderTrace);
   registry.registerView('tt_list', renderTtList);
   registry.registerView('tt_detail', renderTtDetail);

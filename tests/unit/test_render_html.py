@@ -95,6 +95,13 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "COMMAND", "10916", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7"],
+    "diagnosis": [
+        "diagnosis (hang): deadlock, confidence 95%",
+        "Deadlock between 'audit' and 'transfer'",
+        "thread 'transfer' holds ACCOUNTS_LOCK (a with block at deadlock.py:31 in transfer)",
+        "likely cause: a lock-order inversion",
+        "stack --native",
+    ],
     "torch_profile": ["torch profile of __main__.Trainer.train_step: 1 call", "aten::mm", "trainer"],
     "torch_memory": ["peak 3.1 MiB at 3.7 ms", "LIVE AT PEAK", "activations"],
     "torch_snapshot": ["fragmentation 43%", "train_step (/app/train.py:41)"],

@@ -95,6 +95,13 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "PYTHON", "10916", "3.11", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7", "/root/.pyenv/versions/3.11.7/bin/python", "  11020"],
+    "diagnosis": [
+        "diagnosis (hang): deadlock, confidence 95%",
+        "  1. Deadlock between 'audit' and 'transfer'  [records #1, #2]",
+        "thread 'audit' holds LEDGER_LOCK (acquire() at deadlock.py:38 in audit) and waits for ACCOUNTS_LOCK",
+        "likely cause: a lock-order inversion",
+        "next:\n  stack --native",
+    ],
     "torch_profile": [
         "torch profile of __main__.Trainer.train_step: 1 call (9.0 ms) on cpu, thread trainer",
         "the timeline keeps the 34 longest of 848 events",

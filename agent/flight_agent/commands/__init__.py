@@ -12,7 +12,22 @@ drop what that connection owns (its client went away); with None, drop everythin
 
 from __future__ import annotations
 
-from . import console, getglobal, gilstat, mem, module, monitor, reload, stack, torch, trace, tt, vmtool, watch
+from . import (
+    console,
+    diagnose,
+    getglobal,
+    gilstat,
+    mem,
+    module,
+    monitor,
+    reload,
+    stack,
+    torch,
+    trace,
+    tt,
+    vmtool,
+    watch,
+)
 
 COMMANDS = {
     "stack": stack,
@@ -28,4 +43,5 @@ COMMANDS = {
     "reload": reload,
     "mem": mem,
     "gilstat": gilstat,
+    "diagnose": diagnose,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import (
     console,
     detach,
+    diagnose,
     getglobal,
     gilstat,
     help,
@@ -39,6 +40,7 @@ COMMANDS = {
         reload,
         mem,
         gilstat,
+        diagnose,
         detach,
     )
 }

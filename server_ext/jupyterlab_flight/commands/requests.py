@@ -160,5 +160,13 @@ class HelpRequest(TypedDict):
     command: str | None
 
 
+class DiagnoseRequest(TypedDict):
+    problem: str  # as given: a workflow's name (and target) or free text
+    workflow: str  # the workflow it runs (diagnose/router.py)
+    routed: str  # which workflow was chosen and why
+    target: list[str]  # module [class] method, or []
+    duration: float
+
+
 VmtoolRequest = Union[InstancesRequest, ForceGcRequest]
 TtRequest = Union[TtRecordRequest, TtListRequest, TtIndexRequest, TtDeleteRequest]

@@ -4,9 +4,27 @@ Importing this package registers them all with render/registry.py's TEXT and HTM
 a new record family is a module here and a line below.
 """
 
-from . import gil, job, lists, mem, messages, monitor, profile, reload, runtime, stack, torch, trace, tt, values, watch
+from . import (
+    diagnosis,
+    gil,
+    job,
+    lists,
+    mem,
+    messages,
+    monitor,
+    profile,
+    reload,
+    runtime,
+    stack,
+    torch,
+    trace,
+    tt,
+    values,
+    watch,
+)
 
 __all__ = [
+    "diagnosis",
     "gil",
     "job",
     "lists",

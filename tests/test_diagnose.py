@@ -1,0 +1,91 @@
+"""diagnose hang against real targets with known hangs (targets/deadlock.py), on 3.9-3.13.
+
+The diagnosis must name the deadlocked threads, both locks and the lines where each side took
+one and waits for the other; the thread blocked behind a held RLock (``self._lock``) and its
+holder; the consumer on the empty ``jobs`` queue; the event nobody sets; the busy thread as
+running. Every ``next`` line parses, and the target is unharmed (still running, answering).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import Target, flight_json
+from jupyterlab_flight.commands.parser import parse_command
+
+
+def run_target(version, tmp_path, mode):
+    t = Target(version, "deadlock.py", tmp_path, mode)
+    return t
+
+
+def diagnose(t: Target, line: str = "diagnose hang -d 1") -> tuple[list, dict]:
+    rc, records = flight_json(t.pid, line)
+    assert rc == 0, records
+    assert records[-1]["kind"] == "diagnosis", records
+    return records, records[-1]
+
+
+def finding(diagnosis: dict, title_part: str) -> dict:
+    found = [f for f in diagnosis["findings"] if title_part in f["title"]]
+    assert len(found) == 1, diagnosis["findings"]
+    return found[0]
+
+
+def unharmed(t: Target) -> None:
+    assert t.proc.poll() is None
+    rc, records = flight_json(t.pid, "stack")
+    assert rc == 0 and records[0]["kind"] == "stack"
+    err = t.stop()
+    assert "Traceback" not in err, err
+
+
+def test_a_lock_order_deadlock_and_what_else_waits(version, tmp_path):
+    t = run_target(version, tmp_path, "all")
+    try:
+        report = t.report()
+        at = {name: f"{os.path.basename(report['file'])}:{n}" for name, n in report["lines"].items()}
+        records, d = diagnose(t)
+        assert d["workflow"] == "hang" and d["classification"] == "deadlock" and d["confidence"] >= 0.9
+        assert [r["kind"] for r in records].count("message") >= 1 and "stack" in {r["kind"] for r in records}
+        dead = finding(d, "Deadlock")
+        assert "'audit'" in dead["title"] and "'transfer'" in dead["title"]
+        ev = dead["evidence"]
+        assert f"'transfer' holds ACCOUNTS_LOCK (a with block at {at['transfer-accounts']} in transfer)" in ev
+        assert f"waits for LEDGER_LOCK at {at['transfer-ledger']}" in ev
+        assert f"'audit' holds LEDGER_LOCK (acquire() at {at['audit-ledger']} in audit)" in ev
+        assert f"waits for ACCOUNTS_LOCK at {at['audit-accounts']}" in ev
+        assert all(records[i]["kind"] == "stack" for i in dead["records"])
+        reader = finding(d, "'cache-reader' is blocked on self._lock")["evidence"]
+        assert f"at {at['cache-get']} in Cache.get" in reader
+        assert f"'cache-holder' holds it (taken by a with block at {at['cache-refresh']} in Cache.refresh)" in reader
+        assert f"the event ready (not set) at {at['cache-ready']}" in reader
+        holder = finding(d, "'cache-holder' waits on ready")["evidence"]
+        assert "holding self._lock" in holder
+        consumer = finding(d, "'consumer' waits on jobs")["evidence"]
+        assert f"the empty queue jobs at {at['consumer-get']} in consume" in consumer
+        assert "'busy'" in finding(d, "still running")["evidence"]
+        assert "MainThread" in finding(d, "did not move")["evidence"]
+        assert "ACCOUNTS_LOCK and LEDGER_LOCK" in d["cause"]
+        for line in d["next"]:
+            parse_command(line)
+    finally:
+        unharmed(t)
+
+
+@pytest.mark.parametrize("mode, verdict", [("queue", "waiting"), ("busy", "running")])
+def test_waiting_for_work_and_running(version, tmp_path, mode, verdict):
+    t = run_target(version, tmp_path, mode)
+    try:
+        records, d = diagnose(t)
+        assert d["classification"] == verdict, d
+        assert "Deadlock" not in " ".join(f["title"] for f in d["findings"])
+        assert "the empty queue jobs" in finding(d, "'consumer' waits on jobs")["evidence"]
+        if mode == "busy":
+            assert "'busy'" in finding(d, "still running")["evidence"]
+            assert d["next"][0] in ("diagnose slow -d 1", "perf -d 1")  # profile what runs
+        for line in d["next"]:
+            parse_command(line)
+    finally:
+        unharmed(t)
