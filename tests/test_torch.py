@@ -12,6 +12,8 @@ import json
 import os
 import pickle
 import subprocess
+import sys
+import time
 import uuid
 
 import pytest
@@ -197,6 +199,37 @@ def test_bad_input_one_line_each(trainer, torch_python, tmp_path):
         assert done.returncode != 0 and words in done.stdout + done.stderr, (line, done.stdout, done.stderr)
         assert len((done.stdout + done.stderr).strip().splitlines()) <= 2, (line, done.stdout, done.stderr)
     trains_on(trainer, before)
+
+
+def test_a_detach_during_a_profiled_call_leaves_no_profiler(torch_python, tmp_path):
+    target = _start(torch_python, tmp_path, "--slow")
+    profile = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab_flight.cli",
+            str(target.pid),
+            "--cmd",
+            "torch profile __main__ Trainer slow_step",
+            "--json",
+            "--timeout",
+            "30",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3.0)  # slow_step is called every 5 steps and lasts a second: one is being profiled
+        done = flight(str(target.pid), "--cmd", "detach")
+        assert done.returncode == 0, done.stdout + done.stderr
+        profile.communicate(timeout=60)
+        before = target.report()
+        now = target.wait_report(lambda r: r["steps"] > before["steps"] + 10, timeout=30)
+        assert now["profiler_enabled"] is False and now["errors"] == 0
+    finally:
+        profile.kill()
+        assert "Traceback" not in target.stop()
 
 
 def test_the_targets_own_profiler_is_said_and_left_on(torch_python, tmp_path):

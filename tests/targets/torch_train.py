@@ -6,6 +6,7 @@ the step count, the last and first losses, whether a torch profiler is enabled a
 memory history is on, so a test can check that training goes on unharmed after a command.
 ``--history`` turns CUDA memory history on first (the user's own, which must stay on).
 ``--fork`` forks in ``Trainer.fork_step`` every 10 steps (its child writes the report + ".child").
+``--slow`` calls ``Trainer.slow_step`` (a second long) every 5 steps.
 ``--own-profiler`` runs a torch profiler of the target's own on the training thread.
 ``--no-torch`` never imports torch (the command must say so, and not import it either).
 """
@@ -66,6 +67,11 @@ if not NO_TORCH:
                     os._exit(0)
             os.waitpid(pid, 0)
 
+        def slow_step(self):
+            """A step that takes a second (a detach can come while it is profiled)."""
+            time.sleep(1.0)
+            return self.train_step()
+
         def evaluate(self):
             with torch.no_grad():
                 return float(torch.nn.functional.mse_loss(self.model(self.inputs), self.targets))
@@ -96,6 +102,8 @@ def train():
             continue
         try:
             loss = TRAINER.train_step()
+            if "--slow" in sys.argv and TRAINER.steps % 5 == 0:
+                TRAINER.slow_step()
             if "--fork" in sys.argv and TRAINER.steps % 10 == 0:
                 TRAINER.fork_step()
             STATE["steps"] = TRAINER.steps

@@ -4,8 +4,8 @@ The torch commands start two kinds of recording: a ``torch.profiler.profile`` ar
 call (on the calling thread, stopped when that call ends) and CUDA memory history
 (``torch.cuda.memory._record_memory_history``, only when the target did not have it on, turned
 off again after the call). Each start registers here and each stop unregisters, so
-``stop_recording()`` can end whatever is still on: detach, a connection that goes away, and a
-forked child (where only the forking thread lives on) has ``forget_in_child``. Recording the
+``stop_recording()`` ends what it can (detach), and a forked child (where only the forking
+thread lives on) has ``forget_in_child``. Recording the
 target started itself is never in here and is never touched.
 """
 
@@ -73,16 +73,17 @@ def stop_history() -> None:
 
 
 def stop_recording() -> None:
-    """Stop every torch profiler flight started and the CUDA memory history it turned on.
-
-    A profiler is normally stopped on its own thread when the observed call ends; this is for
-    when that cannot happen any more (detach during a call that never returns, a forked child).
-    Stopping it from another thread is best effort: torch keeps part of a profiler's state per
-    thread."""
+    """Stop the torch recording flight started: the CUDA memory history it turned on, and any
+    profiler it started on this thread. A profiler started on another thread is left to the
+    observed call's end, which stops it there (torch keeps a profiler's state per thread:
+    stopping it from another thread would leave that thread's half on); the call still sees
+    its observer end, after a detach too. Whatever is still on is said by ``active()``."""
+    me = _thread.get_ident()
     with _lock:
-        profilers = list(_profilers.values())
-        _profilers.clear()
-    for profile, _thread_id in profilers:
+        mine = [p for key, (p, thread_id) in list(_profilers.items()) if thread_id == me]
+        for profile in mine:
+            _profilers.pop(id(profile), None)
+    for profile in mine:
         try:
             profile.__exit__(None, None, None)
         except Exception:
