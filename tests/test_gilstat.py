@@ -121,8 +121,11 @@ def test_long_holds_carry_the_holders_stack(gil_target):
         assert e["start"] < e["time"] and abs(e["time"] - e["start"] - e["duration_ms"] / 1000) < 0.002
     exact = [e for e in holds if e["stack_exact"]]
     assert exact, "no hold whose stack was read before the hog ran again"
-    # the code that held it: burst() called by hog(), innermost last
-    assert all([f["function"] for f in e["stack"][-2:]] == ["hog", "burst"] for e in exact), exact[0]["stack"]
+    # the code that held it, innermost last: burst() called by hog() (dropped as burst returned),
+    # or hog() itself (dropped at its time.sleep, the burst before it was the hold)
+    ends = [[f["function"] for f in e["stack"][-2:]] for e in exact]
+    assert all(end[-1] == "hog" or end == ["hog", "burst"] for end in ends), ends
+    assert ["hog", "burst"] in ends, ends
     assert not [e for e in only(records, "gil_event") if e["event"] == "wait"]  # 1000 ms: none
 
 
