@@ -63,6 +63,9 @@ static struct {
     PyObject *(*build)(const char *, ...);
     PyObject *(*list_new)(intptr_t);
     int (*is_subtype)(PyObject *, PyObject *);
+    PyObject *(*call)(PyObject *, PyObject *);
+    int (*list_set)(PyObject *, intptr_t, PyObject *);
+    PyObject *frozenset_type, *none;
     PyObject *module_type;
     int (*list_append)(PyObject *, PyObject *);
     PyObject *dict_type, *object_type, *sizeof_name, *object_sizeof, *list_type;
@@ -88,17 +91,21 @@ static int resolve(void) {
     SYM(build, "Py_BuildValue");
     SYM(list_new, "PyList_New");
     SYM(is_subtype, "PyType_IsSubtype");
+    SYM(call, "PyObject_CallObject");
+    SYM(list_set, "PyList_SetItem");
     SYM(list_append, "PyList_Append");
 #undef SYM
     api.dict_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyDict_Type");
     api.object_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyBaseObject_Type");
     api.module_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyModule_Type");
     api.list_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyList_Type");
+    api.frozenset_type = (PyObject *)dlsym(RTLD_DEFAULT, "PyFrozenSet_Type");
+    api.none = (PyObject *)dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
     api.broken = 1;
     if (!api.list_size || !api.list_item || !api.is_tracked || !api.getsizeof || !api.type_lookup || !api.intern ||
         !api.type_flags || !api.incref || !api.decref || !api.err_occurred || !api.err_clear || !api.save_thread ||
         !api.restore_thread || !api.build || !api.list_new || !api.list_append || !api.dict_type || !api.object_type || !api.is_subtype ||
-        !api.module_type || !api.list_type)
+        !api.module_type || !api.list_type || !api.call || !api.list_set || !api.frozenset_type || !api.none)
         return 0;
     /* the layout this file assumes: dict's name, flags and traverse where we read them */
     const char *name = FIELD(api.dict_type, OFF_TP_NAME, const char *);
@@ -300,22 +307,65 @@ static void release(walk *w) {
     free(w->pending);
 }
 
+/* One tracked object: its untracked direct referents, then itself. */
+static void walk_one(walk *w, PyObject *o, PyObject *skip) {
+    PyObject *type = FIELD(o, OFF_TYPE, PyObject *);
+    if (type == skip) return;
+    w->tracked++;
+    traverseproc traverse = FIELD(type, OFF_TP_TRAVERSE, traverseproc);
+    /* a module's traverse visits its C state, freelists included: its dict is counted anyway */
+    if (traverse && type != api.module_type && !api.is_subtype(type, api.module_type)) traverse(o, visit, w);
+    /* the traverse is over: counting may run Python code (a __sizeof__) */
+    size_t pending = w->pending_used;
+    w->pending_used = 0;
+    for (size_t k = 0; k < pending; k++) {
+        PyObject *r = w->pending[k];
+        if (!w->failed) {
+            count(w, r);
+            w->untracked++;
+        }
+        w->pending[k] = NULL;
+        api.decref(r);
+    }
+    count(w, o);
+}
+
+#define TUPLE_SUBCLASS (1UL << 26)
+
+/* Tuples and frozensets are filled after they are tracked, by C code that requires their only
+ * reference (PyTuple_SetItem, _PyTuple_Resize, PySet_Add on a frozenset: else SystemError) and
+ * may let other threads run meanwhile (it calls an iterator). The list must not hold them when
+ * the GIL is handed over: they are walked first, in the hold that took the list, and dropped. */
+static void walk_fragile(walk *w, PyObject *objects, PyObject *skip) {
+    intptr_t n = api.list_size(objects);
+    for (intptr_t i = 0; i < n && !w->failed; i++) {
+        PyObject *o = api.list_item(objects, i);
+        PyObject *type = FIELD(o, OFF_TYPE, PyObject *);
+        if (!(FIELD(type, OFF_TP_FLAGS, unsigned long) & TUPLE_SUBCLASS) && type != api.frozenset_type &&
+            !api.is_subtype(type, api.frozenset_type))
+            continue;
+        walk_one(w, o, skip);
+        api.incref(api.none);
+        api.list_set(objects, i, api.none); /* drops our reference */
+    }
+}
+
 /*
- * flight_mem_walk(objects, skip, budget_ns): objects a list (gc.get_objects()); skip a type whose
+ * flight_mem_walk(objects, skip, budget_ns): objects a list of tracked objects; skip a type whose
  * objects are left out (frames), or None. Returns (rows, tracked, untracked, errors, chunks,
  * longest hold ns) with rows a list of (type, count, size); NULL with no exception set when the C
  * API is not what this file expects or memory ran out (the caller walks in Python instead).
  */
-__attribute__((visibility("default"))) PyObject *flight_mem_walk(PyObject *objects, PyObject *skip,
-                                                                 int64_t budget_ns) {
-    if (!resolve()) return NULL;
+static PyObject *walk_list(PyObject *objects, PyObject *skip, int64_t budget_ns, int fragile_first,
+                           int64_t hold_start) {
     walk w;
     memset(&w, 0, sizeof w);
-    int64_t hold_start = now_ns(), longest = 0, chunks = 1;
+    int64_t longest = 0, chunks = 1;
     intptr_t n = api.list_size(objects);
     size_t capacity = 1 << 16;
     while (capacity < (size_t)n * 2) capacity <<= 1; /* as many untracked as tracked: no growth */
     if (!grow_seen(&w, capacity)) return NULL;
+    if (fragile_first) walk_fragile(&w, objects, skip);
     for (intptr_t i = 0; i < n && !w.failed; i++) {
         int grow = w.seen_used * 5 > w.seen_capacity * 2; /* 40% full: grow between objects */
         if ((i & 255) == 255 || grow) {
@@ -332,25 +382,7 @@ __attribute__((visibility("default"))) PyObject *flight_mem_walk(PyObject *objec
         }
         if (i >= api.list_size(objects)) break;
         PyObject *o = api.list_item(objects, i); /* borrowed: the list holds it */
-        PyObject *type = FIELD(o, OFF_TYPE, PyObject *);
-        if (type == skip) continue;
-        w.tracked++;
-        traverseproc traverse = FIELD(type, OFF_TP_TRAVERSE, traverseproc);
-        /* a module's traverse visits its C state, freelists included: its dict is counted anyway */
-        if (traverse && type != api.module_type && !api.is_subtype(type, api.module_type)) traverse(o, visit, &w);
-        /* the traverse is over: counting may run Python code (a __sizeof__) */
-        size_t pending = w.pending_used;
-        w.pending_used = 0;
-        for (size_t k = 0; k < pending; k++) {
-            PyObject *r = w.pending[k];
-            if (!w.failed) {
-                count(&w, r);
-                w.untracked++;
-            }
-            w.pending[k] = NULL;
-            api.decref(r);
-        }
-        count(&w, o);
+        if (o != api.none) walk_one(&w, o, skip);
     }
     int64_t t = now_ns();
     if (t - hold_start > longest) longest = t - hold_start;
@@ -378,5 +410,30 @@ __attribute__((visibility("default"))) PyObject *flight_mem_walk(PyObject *objec
     release(&w);
     PyObject *result = api.build("(NLLLLL)", rows, (long long)w.tracked, (long long)w.untracked,
                                  (long long)w.errors, (long long)chunks, (long long)longest);
+    return result;
+}
+
+__attribute__((visibility("default"))) PyObject *flight_mem_walk(PyObject *objects, PyObject *skip,
+                                                                 int64_t budget_ns) {
+    if (!resolve()) return NULL;
+    return walk_list(objects, skip, budget_ns, 0, now_ns());
+}
+
+/*
+ * flight_mem_walk_objects(get_objects, skip, budget_ns): the same over get_objects() (gc's),
+ * called here so that no thread runs between taking the list and dropping its tuples and
+ * frozensets (walk_fragile). The list is released before it returns.
+ */
+__attribute__((visibility("default"))) PyObject *flight_mem_walk_objects(PyObject *get_objects, PyObject *skip,
+                                                                         int64_t budget_ns) {
+    if (!resolve()) return NULL;
+    int64_t start = now_ns(); /* the first hold: taking the list, then its tuples and frozensets */
+    PyObject *objects = api.call(get_objects, NULL);
+    if (!objects) {
+        api.err_clear();
+        return NULL;
+    }
+    PyObject *result = walk_list(objects, skip, budget_ns, 1, start);
+    api.decref(objects);
     return result;
 }

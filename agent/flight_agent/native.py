@@ -137,3 +137,19 @@ def mem_walk():
     function.argtypes = [ctypes.py_object, ctypes.py_object, ctypes.c_int64]
     function.restype = ctypes.py_object
     return function
+
+
+def mem_walk_objects():
+    """The same walk over ``get_objects()`` called in C (its tuples and frozensets walked and
+    dropped before the GIL is first handed over): walk(gc.get_objects, skip, budget ns), or None."""
+    library = _load()
+    if library is None:
+        return None
+    try:
+        function = library.flight_mem_walk_objects
+    except AttributeError:  # an older library
+        return None
+    ctypes = library.ctypes
+    function.argtypes = [ctypes.py_object, ctypes.py_object, ctypes.c_int64]
+    function.restype = ctypes.py_object
+    return function

@@ -6,9 +6,13 @@ directly (``tp_traverse``, one level), each once, with ``sys.getsizeof``'s shall
 are not traversed (their dict is tracked; their C state can hold dead objects, see below). No
 collection is forced (pympler forces one) unless asked.
 
-The C walk (native/memwalk.c) hands the GIL over whenever it has held it for HOLD_BUDGET_NS; the
-Python walk is ordinary bytecode, which the interpreter switches away from as usual. The list of
-objects is released before the result is returned: nothing of the target is kept.
+The C walk (native/memwalk.c) takes the list itself and walks its tuples and frozensets first, in
+the same hold, dropping them (C code that fills one needs its only reference, and may let other
+threads run meanwhile); then it hands the GIL over whenever it has held it for HOLD_BUDGET_NS.
+The Python walk is ordinary bytecode, which the interpreter switches away from as usual, so it
+holds every object while other threads run: a tuple being built then can fail with SystemError
+(rare; it is the fallback where the library cannot load). The list of objects is released before
+the result is returned: nothing of the target is kept.
 """
 
 from __future__ import annotations
@@ -68,15 +72,12 @@ def walk(force_gc: bool = False, engine: str | None = None) -> Walk:
     if force_gc:
         gc.collect()
     start = time.perf_counter()
-    function = native.mem_walk() if engine != "python" else None
+    function = native.mem_walk_objects() if engine != "python" else None
     if function is not None:
-        objects = gc.get_objects()
         try:
-            result = function(objects, types.FrameType, HOLD_BUDGET_NS)
+            result = function(gc.get_objects, types.FrameType, HOLD_BUDGET_NS)
         except ValueError:  # the C API not as the library expects: walk in Python
             result = None
-        finally:
-            del objects
         if result is not None:
             found, tracked, untracked, _errors, _chunks, longest_ns = result
             rows: dict = {}
