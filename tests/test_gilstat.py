@@ -14,7 +14,7 @@ import time
 
 import conftest
 import pytest
-from conftest import Target, flight_json
+from conftest import Target, flight, flight_json
 from test_watch import end_reason
 
 
@@ -291,3 +291,13 @@ def test_run_once_it_ends_by_itself(tmp_path):
         assert final["final"] and 25 <= final["elapsed_s"] <= 35  # ONCE_TIMEOUT_S, 30 s
     finally:
         assert "Traceback" not in target.stop()
+
+
+def test_threads_beyond_max_threads_are_counted_not_measured(gil_target):
+    rc, records = flight_json(gil_target.pid, "gilstat on 1000 1000 0.5 2 -n 1")
+    assert rc == 0 and end_reason(records) == "limit"
+    final = only(records, "gil_stats")[-1]
+    # the agent's thread that turned it on has one of the 2 entries; the target has 6 threads
+    assert len(final["threads"]) <= 1 and final["overflow_threads"] >= 4
+    text = flight(str(gil_target.pid), "--cmd", "gilstat on 1000 1000 0.5 2 -n 1").stdout
+    assert "threads beyond max_threads were not measured" in text
