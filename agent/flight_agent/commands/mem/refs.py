@@ -175,7 +175,11 @@ def search(cls: type, label: str, count: int, depth: int) -> dict:
     started = time.monotonic()
     wanted = _subclasses(cls)
     wanted_ids = {id(t) for t in wanted}
-    instances = sum(1 for o in gc.get_objects() if id(type(o)) in wanted_ids)
+    # one C call (instances of a Python class refer to it); never a list of every object held
+    # while other threads run
+    referrers = gc.get_referrers(*wanted)
+    instances = sum(1 for o in referrers if id(type(o)) in wanted_ids)
+    del referrers
     parent: dict = {}  # id -> parent id (None: a root)
     root_of: dict = {}  # root id -> (label, kind)
     frontier: list = []
@@ -203,16 +207,27 @@ def search(cls: type, label: str, count: int, depth: int) -> dict:
                 break
             if type(obj) in wanted:
                 continue  # reached: its own referents are not the question
-            for r in referents(obj):
-                i = id(r)
-                if i in parent or i in own or not (is_tracked(r) or id(type(r)) in wanted_ids):
-                    continue
-                parent[i] = id(obj)
-                if id(type(r)) in wanted_ids:
-                    found.append(i)
-                    if len(found) >= count:
-                        break
-                following.append(r)
+            # tuples and frozensets are expanded at once, never kept in the frontier: C code that
+            # fills one needs its only reference (else SystemError), and other threads run
+            # while this walk does
+            todo = [(obj, referents(obj))]
+            while todo and len(found) < count:
+                holder, items = todo.pop()
+                for r in items:
+                    i = id(r)
+                    if i in parent or i in own or not (is_tracked(r) or id(type(r)) in wanted_ids):
+                        continue
+                    parent[i] = id(holder)
+                    if id(type(r)) in wanted_ids:
+                        found.append(i)
+                        if len(found) >= count:
+                            break
+                    if isinstance(r, (tuple, frozenset)):
+                        todo.append((r, gc.get_referents(r)))
+                    else:
+                        following.append(r)
+                del holder, items
+            del todo
             if len(found) >= count:
                 break
         frontier = following
