@@ -78,7 +78,7 @@ class CallStream(ObservingStream):
         self.needs_args = False
         self.cuda = cuda_in_use(self.torch)
         self.device = f"cuda:{self.torch.cuda.current_device()}" if self.cuda else "cpu"
-        self._lock = _thread.allocate_lock()
+        self._call_lock = _thread.allocate_lock()  # one profiled call at a time
         self._active: Call | None = None
         self._session: dict = {}
         self._begun = 0
@@ -96,7 +96,7 @@ class CallStream(ObservingStream):
     def enter(self, call: Call) -> None:
         if self.finished is not None:
             return
-        with self._lock:
+        with self._call_lock:
             if self._active is not None or self._begun >= self.calls:
                 return
             self._active = call
