@@ -89,3 +89,50 @@ def test_waiting_for_work_and_running(version, tmp_path, mode, verdict):
             parse_command(line)
     finally:
         unharmed(t)
+
+
+def test_slow_a_hot_function(version, tmp_path):
+    t = Target(version, "diagnose_slow.py", tmp_path, "one")
+    try:
+        name = os.path.basename(t.report()["file"])
+        records, d = diagnose(t, "diagnose slow -d 2")
+        assert d["workflow"] == "slow" and d["classification"] == "cpu_bound", d
+        assert f"CPU-bound in checksum ({name}:" in d["summary"]
+        hot = finding(d, "Hottest application functions")
+        assert hot["evidence"].startswith("checksum (") and records[hot["records"][0]]["kind"] == "profile"
+        assert "'worker'" in finding(d, "Threads on the CPU")["evidence"]
+        inside = finding(d, "Inside __main__.checksum")
+        assert records[inside["records"][0]]["kind"] == "trace"
+        assert "trace __main__ checksum -n 10" in d["next"]
+        for line in d["next"]:
+            parse_command(line)
+    finally:
+        unharmed(t)
+
+
+@pytest.mark.parametrize("mode, verdict", [("threads", "gil_bound"), ("idle", "waiting")])
+def test_slow_gil_bound_and_waiting(version, tmp_path, mode, verdict):
+    t = Target(version, "diagnose_slow.py", tmp_path, mode)
+    try:
+        records, d = diagnose(t, "diagnose slow -d 2")
+        assert d["classification"] == verdict, d
+        if mode == "threads":
+            assert "threads wait for the GIL: 'worker-" in d["summary"]
+            assert records[finding(d, "GIL")["records"][0]]["kind"] == "gil_stats"
+        else:
+            assert "No thread is busy on the CPU" in {f["title"] for f in d["findings"]}
+            assert d["next"][0] == "diagnose hang -d 2"
+        for line in d["next"]:
+            parse_command(line)
+    finally:
+        unharmed(t)
+
+
+def test_free_text_routes_and_says_so(tmp_path):
+    t = Target("3.12", "deadlock.py", tmp_path, "queue")
+    try:
+        records, d = diagnose(t, "diagnose 'the service is stuck' -d 1")
+        assert records[0]["text"] == "diagnose hang: chose hang for 'the service is stuck' (matched 'stuck')"
+        assert d["workflow"] == "hang" and d["problem"] == "the service is stuck"
+    finally:
+        unharmed(t)

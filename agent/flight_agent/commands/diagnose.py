@@ -286,7 +286,7 @@ def _qualname(frame) -> str:
             for klass in cls.__mro__:
                 found = klass.__dict__.get(code.co_name)
                 if type(found) in (classmethod, staticmethod):
-                    found = found.__func__
+                    found = found.__func__  # type: ignore[union-attr]
                 if type(found) is type(_qualname) and found.__code__ is code:
                     return f"{klass.__qualname__}.{code.co_name}"
     return code.co_name

@@ -80,6 +80,17 @@ COMMAND = Command(
     where=CLIENT,
     streams=True,
     long_running=True,
-    record_kinds=("message", "stack", "profile", "diagnosis", "error"),
+    record_kinds=(
+        "message",
+        "stack",
+        "profile",
+        "gil_stats",
+        "gil_event",
+        "module",
+        "trace",
+        "end",
+        "diagnosis",
+        "error",
+    ),
     run=_run,
 )

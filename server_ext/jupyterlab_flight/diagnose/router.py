@@ -29,7 +29,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 WORKFLOWS = tuple(KEYWORDS)
 # the workflows this version runs (the others are routed to and said to be missing)
-AVAILABLE = ("hang",)
+AVAILABLE = ("hang", "slow")
 
 
 def route(problem: str) -> tuple[str | None, str]:
