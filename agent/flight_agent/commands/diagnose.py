@@ -33,7 +33,7 @@ from ..connection import Connection
 from ..errors import CommandError
 
 MAX_FRAMES = 200
-MAX_SOURCE = 2_000_000
+MAX_SOURCE = 500_000  # bytes of a source file parsed (the GIL is held while the agent looks)
 LIBRARY_MODULES = ("threading", "queue")
 
 
@@ -131,6 +131,14 @@ class _Sources:
 
     def __init__(self):
         self._trees: dict = {}
+        self._scopes: dict = {}
+
+    def scope(self, code):
+        """The function node of this code (once per code object and request)."""
+        if code not in self._scopes:
+            parsed = self.tree(code.co_filename)
+            self._scopes[code] = None if parsed is None else _function_node(parsed[0], code)
+        return self._scopes[code]
 
     def tree(self, filename: str):
         if filename not in self._trees:
@@ -220,7 +228,7 @@ def _frame_locks(frame, sources: _Sources, innermost: bool) -> tuple[list, dict 
     if parsed is None:
         return [], None
     tree, text = parsed
-    scope = _function_node(tree, code)
+    scope = sources.scope(code)
     if scope is None:
         return [], None
     line = frame.f_lineno
@@ -353,7 +361,7 @@ def _call_name(frame, sources: _Sources, method: str) -> str | None:
     if parsed is None:
         return None
     tree, text = parsed
-    scope = _function_node(tree, frame.f_code)
+    scope = sources.scope(frame.f_code)
     if scope is None:
         return None
     for node in _own_nodes(scope):
