@@ -125,13 +125,17 @@ def spin():
 spinner = threading.Thread(target=spin)
 spinner.start()
 objects = gc.get_objects()
-before = ticks[0]
-result = native.mem_walk()(objects, None, 1_000_000)
-moved = ticks[0] - before
+tries = []
+for _ in range(5):  # a loaded machine may not run the spinner during one short walk: retry
+    before = ticks[0]
+    result = native.mem_walk()(objects, None, 1_000_000)
+    tries.append((result[4], ticks[0] - before))
+    if tries[-1][0] >= 5 and tries[-1][1] > 0:
+        break
 stop.append(True)
 spinner.join()
 del objects
-assert result[4] >= 5 and moved > 0, (result[4], moved)
+assert tries[-1][0] >= 5 and tries[-1][1] > 0, tries
 # sizes computed without a call (lists, after checking the formula on the first ones) are exact
 lists = [list(range(j % 9)) for j in range(3000)]
 for j, l in enumerate(lists):
