@@ -155,7 +155,7 @@ def test_the_c_walk_counts_what_the_python_walk_counts(version):
         [interpreter(version), "-c", WALK, os.path.join(ROOT, "agent"), LIBRARY],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,
     )
     assert done.returncode == 0 and done.stdout.startswith("ok"), done.stdout + done.stderr
 
