@@ -232,7 +232,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         steps.find("Threads still running", f"{listed}: their frames changed between samples or they used CPU.", stacks)
 
     native_index = None
-    if idle and steps.has("stack"):
+    if idle and steps.has("stack") and not session.stop_reason:
         yield steps.progress("native frames of the threads that did not move (stack --native, pystack)")
         try:
             from ..outside import read_stack

@@ -9,7 +9,8 @@ Steps (read-only):
    for it (the work is GIL-bound);
 3. ``module FILE`` and ``trace`` of the hottest application function (or of the given
    ``module [class] method``) for a few calls, bounded by SECONDS: where inside it the time goes.
-A step whose command this version lacks is said in the diagnosis (``missing``).
+A step whose command this version lacks is said in the diagnosis (``missing``); stopped (Ctrl-C),
+the remaining steps are skipped and the diagnosis says what the steps so far found.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
 
     gil = None
     gil_index = None
-    if steps.has("gilstat"):
+    if steps.has("gilstat") and not session.stop_reason:
         seconds = min(2.0, duration)
         yield steps.progress(f"gilstat for {seconds:g} s (one report)")
         try:
@@ -139,7 +140,9 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         steps.find("GIL", f"{gil['verdict']}.", [gil_index])
 
     method_line = None
-    if len(target) >= 2:
+    if session.stop_reason:
+        pass  # stopped: the diagnosis says what the steps so far found
+    elif len(target) >= 2:
         method_line = " ".join(target)
     elif hot_app is not None and steps.has("module"):
         for record in _sub(session, f"module {hot_app['file']}"):
