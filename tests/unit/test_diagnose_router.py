@@ -57,3 +57,10 @@ def test_unbuilt_workflows_are_said():
         with pytest.raises(CommandSyntaxError) as e:
             parse_command(f"diagnose {workflow}")
         assert "not built yet" in str(e.value)
+
+
+def test_the_examples_parse():
+    from jupyterlab_flight.commands.registry import COMMANDS
+
+    for example in COMMANDS["diagnose"].examples:
+        assert parse_command(example).request["workflow"] in AVAILABLE

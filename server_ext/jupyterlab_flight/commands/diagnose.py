@@ -62,14 +62,15 @@ COMMAND = Command(
     (
         Option(
             ("problem",),
-            "hang | slow | memory | exception | torch, then optionally module [class] method; or free text",
+            "hang | slow, then optionally module [class] method (slow: the method to trace); or free text "
+            "(memory, exception, torch: routed to, not built yet)",
             nargs="+",
             metavar="PROBLEM",
         ),
         Option(("-d", "--duration"), "seconds the workflow samples for", default=3.0, type=float, metavar="SECONDS"),
     ),
     _build,
-    usage="diagnose {hang,slow,memory,exception,torch} [module [class] method] [-d SECONDS] | diagnose TEXT",
+    usage="diagnose {hang,slow} [module [class] method] [-d SECONDS] | diagnose TEXT",
     examples=(
         "diagnose hang",
         "diagnose hang -d 5",
