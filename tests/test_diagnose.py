@@ -136,3 +136,32 @@ def test_free_text_routes_and_says_so(tmp_path):
         assert d["workflow"] == "hang" and d["problem"] == "the service is stuck"
     finally:
         unharmed(t)
+
+
+def test_memory_a_leak_of_a_known_type(version, tmp_path):
+    t = Target(version, "leaky.py", tmp_path, "200000")
+    try:
+        sentinel_refs = t.wait_report(lambda r: r.get("leaked", 1) > 0)["sentinel_refs"]
+        records, d = diagnose(t, "diagnose memory -d 2")
+        assert d["workflow"] == "memory" and d["classification"] == "leak", d
+        assert d["summary"].startswith("__main__.Session leaks: it grew in every interval")
+        grew = finding(d, "Types that grew in every interval")
+        assert "__main__.Session +" in grew["evidence"]
+        assert all(records[i]["kind"] == "mem_diff" for i in grew["records"])
+        held = finding(d, "What holds __main__.Session")["evidence"]
+        assert "__main__._SESSIONS[" in held and "(module global)" in held
+        assert "kept in __main__._SESSIONS and never released" in d["cause"]
+        for line in d["next"]:
+            parse_command(line)
+        t.wait_report(lambda r: r["sentinel_refs"] == sentinel_refs, timeout=5)
+    finally:
+        unharmed(t)
+
+
+def test_memory_nothing_grows(tmp_path):
+    t = Target("3.12", "deadlock.py", tmp_path, "queue")
+    try:
+        records, d = diagnose(t, "diagnose memory -d 2")
+        assert d["classification"] == "stable", d
+    finally:
+        unharmed(t)

@@ -52,7 +52,7 @@ def test_refused(line, says):
 
 
 def test_unbuilt_workflows_are_said():
-    for workflow in ("memory", "exception", "torch"):
+    for workflow in ("exception", "torch"):
         assert workflow not in AVAILABLE
         with pytest.raises(CommandSyntaxError) as e:
             parse_command(f"diagnose {workflow}")

@@ -58,24 +58,25 @@ def _run(parsed, session) -> Iterator[dict]:
 
 COMMAND = Command(
     "diagnose",
-    "run a diagnosis workflow (hang, slow; or a sentence) and name the cause: findings, evidence, next commands",
+    "run a diagnosis workflow (hang, slow, memory; or a sentence) and name the cause: findings, evidence, next commands",
     (
         Option(
             ("problem",),
-            "hang | slow, then optionally module [class] method (slow: the method to trace); or free text "
-            "(memory, exception, torch: routed to, not built yet)",
+            "hang | slow | memory, then optionally module [class] method (slow: the method to trace); "
+            "or free text (exception, torch: routed to, not built yet)",
             nargs="+",
             metavar="PROBLEM",
         ),
         Option(("-d", "--duration"), "seconds the workflow samples for", default=3.0, type=float, metavar="SECONDS"),
     ),
     _build,
-    usage="diagnose {hang,slow} [module [class] method] [-d SECONDS] | diagnose TEXT",
+    usage="diagnose {hang,slow,memory} [module [class] method] [-d SECONDS] | diagnose TEXT",
     examples=(
         "diagnose hang",
         "diagnose hang -d 5",
         "diagnose slow -d 10",
         "diagnose slow myapp.service Worker handle",
+        "diagnose memory -d 10",
         'diagnose "the server stopped answering"',
     ),
     where=CLIENT,
@@ -89,6 +90,9 @@ COMMAND = Command(
         "gil_event",
         "module",
         "trace",
+        "mem_summary",
+        "mem_diff",
+        "mem_refs",
         "end",
         "diagnosis",
         "error",

@@ -26,13 +26,13 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "stopped",
     ),
     "slow": ("slow", "latency", "performance", "cpu", "hot", "lag", "throughput", "takes long", "timeout", "gil"),
-    "memory": ("memory", "leak", "oom", "rss", "growing", "grows", "heap", "out of memory"),
+    "memory": ("memory", "leak", "leaks", "leaking", "oom", "rss", "growing", "grows", "heap", "out of memory"),
     "exception": ("exception", "error", "traceback", "raise", "raises", "fail", "fails", "crash", "500"),
     "torch": ("torch", "pytorch", "cuda", "gpu", "tensor", "training", "model"),
 }
 WORKFLOWS = tuple(KEYWORDS)
 # the workflows this version runs (the others are routed to and said to be missing)
-AVAILABLE = ("hang", "slow")
+AVAILABLE = ("hang", "slow", "memory")
 
 
 def route(problem: str) -> tuple[str | None, str]:
