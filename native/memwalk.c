@@ -344,7 +344,14 @@ static void walk_fragile(walk *w, PyObject *objects, PyObject *skip) {
         if (!(FIELD(type, OFF_TP_FLAGS, unsigned long) & TUPLE_SUBCLASS) && type != api.frozenset_type &&
             !api.is_subtype(type, api.frozenset_type))
             continue;
-        walk_one(w, o, skip);
+        /* walked now, but its untracked referents (each held, never a tuple being built: those
+         * stay tracked) are counted later, in chunks: this hold stays short */
+        if (type != skip) {
+            w->tracked++;
+            traverseproc traverse = FIELD(type, OFF_TP_TRAVERSE, traverseproc);
+            if (traverse) traverse(o, visit, w);
+            count(w, o);
+        }
         api.incref(api.none);
         api.list_set(objects, i, api.none); /* drops our reference */
     }
@@ -366,6 +373,29 @@ static PyObject *walk_list(PyObject *objects, PyObject *skip, int64_t budget_ns,
     while (capacity < (size_t)n * 2) capacity <<= 1; /* as many untracked as tracked: no growth */
     if (!grow_seen(&w, capacity)) return NULL;
     if (fragile_first) walk_fragile(&w, objects, skip);
+    /* the untracked referents of the tuples and frozensets, held since: counted in chunks */
+    size_t deferred = w.pending_used;
+    PyObject **held = w.pending;
+    w.pending = NULL;
+    w.pending_used = w.pending_capacity = 0;
+    for (size_t k = 0; k < deferred; k++) {
+        if ((k & 255) == 255) {
+            int64_t t = now_ns();
+            if (t - hold_start >= budget_ns) {
+                if (t - hold_start > longest) longest = t - hold_start;
+                void *state = api.save_thread();
+                api.restore_thread(state);
+                hold_start = now_ns();
+                chunks++;
+            }
+        }
+        if (!w.failed) {
+            count(&w, held[k]);
+            w.untracked++;
+        }
+        api.decref(held[k]);
+    }
+    free(held);
     for (intptr_t i = 0; i < n && !w.failed; i++) {
         int grow = w.seen_used * 5 > w.seen_capacity * 2; /* 40% full: grow between objects */
         if ((i & 255) == 255 || grow) {
