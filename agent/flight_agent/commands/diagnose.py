@@ -21,8 +21,6 @@ and lists are looked up, and nothing of the target's code is called but ``repr``
 
 from __future__ import annotations
 
-import ast
-import linecache
 import re
 import sys
 import time
@@ -31,6 +29,12 @@ from .. import threads
 from ..arguments import Arguments
 from ..connection import Connection
 from ..errors import CommandError
+
+# Some stdlib modules are imported where they are used, not at the agent's start: each
+# would enter the target's sys.modules. Annotations name them through this block only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ast
 
 MAX_FRAMES = 200
 MAX_SOURCE = 500_000  # bytes of a source file parsed (the GIL is held while the agent looks)
@@ -141,6 +145,9 @@ class _Sources:
         return self._scopes[code]
 
     def tree(self, filename: str):
+        import ast
+        import linecache
+
         if filename not in self._trees:
             self._trees[filename] = None
             lines = linecache.getlines(filename)
@@ -155,6 +162,8 @@ class _Sources:
 
 def _function_node(tree, code):
     """The def whose code this is (by first line and name), or the module."""
+    import ast
+
     first = code.co_firstlineno
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
@@ -166,6 +175,8 @@ def _function_node(tree, code):
 
 def _own_nodes(scope):
     """The nodes of a function, not of the functions and classes defined inside it."""
+    import ast
+
     stack = list(ast.iter_child_nodes(scope))
     while stack:
         node = stack.pop()
@@ -179,6 +190,8 @@ _MISSING = object()
 
 def _resolve(node, frame, depth: int = 0):
     """The object an expression names, looked up without running code; _MISSING if unknown."""
+    import ast
+
     if depth > 8:
         return _MISSING
     if isinstance(node, ast.Name):
@@ -218,11 +231,15 @@ def _describe(obj, kind: str, name: str) -> dict:
 
 
 def _segment(text: str, node) -> str:
+    import ast
+
     return ast.get_source_segment(text, node) or "?"
 
 
 def _frame_locks(frame, sources: _Sources, innermost: bool) -> tuple[list, dict | None]:
     """(locks this frame holds, the lock its current line takes if innermost) from its source."""
+    import ast
+
     code = frame.f_code
     parsed = sources.tree(code.co_filename)
     if parsed is None:
@@ -301,6 +318,8 @@ def _qualname(frame) -> str:
 
 
 def _source_line(filename: str, line: int) -> str:
+    import linecache
+
     return linecache.getline(filename, line).strip()
 
 
@@ -357,6 +376,8 @@ def _thread_locks(frame, sources: _Sources) -> dict:
 
 def _call_name(frame, sources: _Sources, method: str) -> str | None:
     """How the user's line names the object whose ``method`` it calls (``jobs`` in ``jobs.get()``)."""
+    import ast
+
     parsed = sources.tree(frame.f_code.co_filename)
     if parsed is None:
         return None

@@ -14,8 +14,6 @@ from the path the code object names.
 
 from __future__ import annotations
 
-import ast
-import difflib
 import sys
 import types
 
@@ -25,6 +23,12 @@ from ..errors import CommandError
 from ..hooks import probe
 from ..hooks.locate import _member
 from ..lookup import LookupFailure, find_class, find_global, find_module
+
+# Some stdlib modules are imported where they are used, not at the agent's start: each
+# would enter the target's sys.modules. Annotations name them through this block only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ast
 
 _SHAPE_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coroutine, async generator
 _DIFF_LIMIT = 400  # lines of a diff sent back
@@ -72,6 +76,8 @@ def _function(module_name: str, class_name: str | None, method_name: str) -> tup
 
 def _definition(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The def of ``Outer.method`` (a qualified name without <locals>) in a parsed file."""
+    import ast
+
     parts = qualname.split(".")
     scope: list = tree.body
     found: ast.AST | None = None
@@ -103,11 +109,15 @@ def _code_in(code: types.CodeType, firstlineno: int, name: str) -> types.CodeTyp
 
 
 def _decorators(node: ast.AST) -> list:
+    import ast
+
     return [ast.dump(d) for d in getattr(node, "decorator_list", [])]
 
 
 def _literal_defaults(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tuple:
     """(__defaults__, __kwdefaults__) of the new def when every default is a literal."""
+    import ast
+
     args = node.args
     try:
         defaults = tuple(ast.literal_eval(d) for d in args.defaults) or None
@@ -155,6 +165,8 @@ def _segment(lines: list, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list:
 def _old_text(filename: str, firstlineno: int, qualname: str) -> str | None:
     """The function's text as the process loaded it, when the process still holds that file's
     text (linecache entries made before the edit: a traceback or a warning it printed)."""
+    import ast
+
     linecache = sys.modules.get("linecache")
     entry = getattr(linecache, "cache", {}).get(filename) if linecache else None
     if not entry or len(entry) < 3:
@@ -171,6 +183,8 @@ def _old_text(filename: str, firstlineno: int, qualname: str) -> str | None:
 
 
 def _diff(old: str | None, new: str, filename: str, code_old: types.CodeType, code_new: types.CodeType) -> list:
+    import difflib
+
     if old is not None:
         lines = list(
             difflib.unified_diff(
@@ -202,6 +216,8 @@ def _diff(old: str | None, new: str, filename: str, code_old: types.CodeType, co
 
 
 def _reload(function: types.FunctionType, name: str, kind: str | None, raw) -> dict:
+    import ast
+
     if probe.observes(function):
         raise CommandError(f"{name} is being observed (watch, trace, tt or monitor): stop that first, then reload")
     current = function.__code__
@@ -275,6 +291,8 @@ def _reload(function: types.FunctionType, name: str, kind: str | None, raw) -> d
 
 
 def _is_method_kind(decorator: ast.AST) -> bool:
+    import ast
+
     return isinstance(decorator, ast.Name) and decorator.id in ("staticmethod", "classmethod")
 
 
@@ -283,6 +301,8 @@ def _kind_name(decorator: ast.AST) -> str:
 
 
 def _decorators_changed(running_source: str, node: ast.AST) -> bool:
+    import ast
+
     try:
         old = ast.parse(_dedent(running_source)).body[0]
     except (SyntaxError, IndexError):

@@ -13,9 +13,9 @@ Bounded: at most DEPTH steps, TIME_LIMIT_S seconds, and N chains.
 
 from __future__ import annotations
 
+import _thread
 import gc
 import sys
-import threading
 import time
 import types
 
@@ -45,8 +45,10 @@ def _roots() -> list:
     for name, module in list(sys.modules.items()):
         if isinstance(module, types.ModuleType) and not (name == _AGENT or name.startswith(_AGENT + ".")):
             roots.append((f"{name}", module, "module global"))
-    names = {t.ident: t.name for t in threading.enumerate()}
-    me = threading.get_ident()
+    # the target's threading if it has it: importing it here would change how its threads are named
+    threading = sys.modules.get("threading")
+    names = {t.ident: t.name for t in threading.enumerate()} if threading is not None else {}
+    me = _thread.get_ident()
     for ident, frame in sys._current_frames().items():
         if ident == me:
             continue

@@ -11,17 +11,26 @@ half more memory (research: profiling.md 2.3); ``take_snapshot`` holds the GIL f
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
 import time
-import tracemalloc
+
+# tracemalloc is imported only when a site diff runs: at the agent's start it would put it (and
+# the pickle, fnmatch and linecache it imports) in the target's sys.modules for nothing.
 
 FRAMES = 4
 
 _AGENT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _filtered(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
+def _tracemalloc():
+    import tracemalloc
+
+    return tracemalloc
+
+
+def _filtered(snapshot):  # a tracemalloc.Snapshot
+    tracemalloc = _tracemalloc()
     return snapshot.filter_traces(
         (
             tracemalloc.Filter(False, tracemalloc.__file__),
@@ -35,7 +44,7 @@ def _site(frame) -> str:
     return f"{frame.filename}:{frame.lineno}"
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # _thread: importing threading would name the target's threads wrong
 _users = 0  # site tracers running (several connections may diff at once)
 _started = False  # tracemalloc was started by us: the last tracer to end stops it
 
@@ -44,9 +53,10 @@ class SiteTracer:
     def __init__(self):
         self.owned = False
         self.running = False
-        self.previous: tracemalloc.Snapshot | None = None
+        self.previous = None  # a tracemalloc.Snapshot
 
     def start(self) -> str:
+        tracemalloc = _tracemalloc()
         global _users, _started
         with _lock:
             _users += 1
@@ -62,9 +72,11 @@ class SiteTracer:
         return f"mem diff --by site: tracemalloc started ({FRAMES} frames); it stops when this ends"
 
     def tracing(self) -> bool:
+        tracemalloc = _tracemalloc()
         return tracemalloc.is_tracing()
 
     def diff(self, cycle: int, interval: float, limit: int, order: str) -> dict:
+        tracemalloc = _tracemalloc()
         started = time.perf_counter()
         snapshot = _filtered(tracemalloc.take_snapshot())
         assert self.previous is not None
@@ -107,6 +119,7 @@ class SiteTracer:
         }
 
     def stop(self) -> None:
+        tracemalloc = _tracemalloc()
         global _users, _started
         self.previous = None
         with _lock:

@@ -14,13 +14,10 @@ profiler's categorised memory timeline and the allocations live at the peak by s
 from __future__ import annotations
 
 import _thread
-import base64
 import importlib
 import json
 import os
-import pickle
 import re
-import tempfile
 import time
 
 from ...arguments import Arguments
@@ -269,6 +266,9 @@ class CallStream(ObservingStream):
         return out
 
     def _file(self, results: list, events: list) -> tuple:
+        import base64
+        import pickle  # here, not at the agent's start: nothing in the target's sys.modules for nothing
+
         if self.file_format == "pickle":
             snapshot = results[-1].get("snapshot")
             if snapshot is None:
@@ -296,6 +296,8 @@ class CallStream(ObservingStream):
 
 def chrome_trace(profile) -> dict:
     """The profile as Chrome trace JSON: torch writes it to a file only, so a private temporary one."""
+    import tempfile  # here, not at the agent's start
+
     directory = tempfile.mkdtemp(prefix="flight-torch-")
     path = os.path.join(directory, "trace.json")
     try:

@@ -15,8 +15,6 @@ unsorted chunks``); gradients are counted in the census like any tensor, unnamed
 
 from __future__ import annotations
 
-import base64
-import pickle
 import sys
 
 from ...errors import CommandError
@@ -201,6 +199,9 @@ def tensors_record(args) -> dict:
 
 
 def snapshot_records(args) -> list:
+    import base64
+    import pickle  # here, not at the agent's start: nothing in the target's sys.modules for nothing
+
     torch = require_torch()
     if not cuda_in_use(torch):
         out = [
