@@ -122,34 +122,30 @@ def tracer():
     return _tracer
 
 
-def mem_walk():
-    """``mem``'s object walk in C (native/memwalk.c), or None: called as
-    walk(objects, skip type or None, budget ns) -> (rows, tracked, untracked, errors, chunks,
-    longest hold ns), raising ValueError when the library finds the C API not as it expects."""
+def _walk_function(name: str):
+    """A walk of native/memwalk.c taking (objects or gc.get_objects, skip, budget ns), or None
+    (no library, or an older one without it)."""
     library = _load()
     if library is None:
         return None
     try:
-        function = library.flight_mem_walk
+        function = getattr(library, name)
     except AttributeError:  # an older library
         return None
     ctypes = library.ctypes
     function.argtypes = [ctypes.py_object, ctypes.py_object, ctypes.c_int64]
     function.restype = ctypes.py_object
     return function
+
+
+def mem_walk():
+    """``mem``'s object walk in C (native/memwalk.c), or None: called as
+    walk(objects, skip type or None, budget ns) -> (rows, tracked, untracked, errors, chunks,
+    longest hold ns), raising ValueError when the library finds the C API not as it expects."""
+    return _walk_function("flight_mem_walk")
 
 
 def mem_walk_objects():
     """The same walk over ``get_objects()`` called in C (its tuples and frozensets walked and
     dropped before the GIL is first handed over): walk(gc.get_objects, skip, budget ns), or None."""
-    library = _load()
-    if library is None:
-        return None
-    try:
-        function = library.flight_mem_walk_objects
-    except AttributeError:  # an older library
-        return None
-    ctypes = library.ctypes
-    function.argtypes = [ctypes.py_object, ctypes.py_object, ctypes.c_int64]
-    function.restype = ctypes.py_object
-    return function
+    return _walk_function("flight_mem_walk_objects")

@@ -16,7 +16,8 @@ from ..lookup import find_class
 from ..values import TreeOptions, type_name, value_tree
 
 
-def _subclasses(cls: type) -> list:
+def subclasses(cls: type) -> list:
+    """cls and every class derived from it (mem refs uses it too)."""
     found, todo = [cls], [cls]
     while todo:
         klass = todo.pop()
@@ -32,7 +33,7 @@ def _subclasses(cls: type) -> list:
 
 
 def find_instances(cls: type) -> list:
-    types_ = _subclasses(cls)
+    types_ = subclasses(cls)
     wanted = {id(t) for t in types_}
     return [o for o in gc.get_referrers(*types_) if id(type(o)) in wanted]
 

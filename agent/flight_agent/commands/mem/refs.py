@@ -19,25 +19,11 @@ import sys
 import time
 import types
 
+from ..vmtool import subclasses
 from .walk import type_label
 
 TIME_LIMIT_S = 20.0
 _AGENT = "flight_agent"
-
-
-def _subclasses(cls: type) -> set:
-    found, todo = {cls}, [cls]
-    while todo:
-        klass = todo.pop()
-        try:
-            children: list = type.__subclasses__(klass)
-        except TypeError:
-            children = []
-        for child in children:
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def _roots() -> list:
@@ -175,7 +161,7 @@ def _name(root_label: str, kind: str, path: list) -> tuple | None:
 
 def search(cls: type, label: str, count: int, depth: int) -> dict:
     started = time.monotonic()
-    wanted = _subclasses(cls)
+    wanted = set(subclasses(cls))
     wanted_ids = {id(t) for t in wanted}
     # one C call (instances of a Python class refer to it); never a list of every object held
     # while other threads run
