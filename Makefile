@@ -56,7 +56,7 @@ lint: install
 	jlpm lint:check
 
 test: lint target-pythons torch-venv
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 	jlpm test
 	bash ui-tests/run.sh
 

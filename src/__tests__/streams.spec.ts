@@ -183,6 +183,48 @@ describe('watch view', () => {
     // a new stream after the end is a new table
     expect(container.querySelectorAll('table').length).toBe(2);
   });
+
+  it('follows the newest row until the user scrolls up, also after being hidden', () => {
+    const container = document.createElement('div');
+    document.body.appendChild(container);
+    appendRecord(container, watchStart);
+    appendRecord(container, watchRecords[0]);
+    const box = container.querySelector(
+      '.jp-flight-table-scroll'
+    ) as HTMLElement;
+    // jsdom lays nothing out: a box 100 px high, 20 px a row (0 while hidden)
+    let shown = true;
+    Object.defineProperty(box, 'clientHeight', {
+      get: () => (shown ? 100 : 0)
+    });
+    Object.defineProperty(box, 'scrollHeight', {
+      get: () => (shown ? 20 * recordCount(container.children[1]) : 0)
+    });
+    const scroll = (top: number) => {
+      box.scrollTop = top;
+      box.dispatchEvent(new Event('scroll'));
+    };
+    const add = () => appendRecord(container, watchRecords[1]);
+    for (let i = 0; i < 8; i++) {
+      add();
+    }
+    expect(box.scrollTop).toBe(box.scrollHeight);
+    // hidden (a theme change, the cell out of view): a scroll event there is not the user's
+    shown = false;
+    scroll(0);
+    shown = true;
+    add();
+    expect(box.scrollTop).toBe(box.scrollHeight);
+    // the user scrolls up: new rows do not move what they read
+    scroll(40);
+    add();
+    expect(box.scrollTop).toBe(40);
+    // and back to the end: it follows again
+    scroll(box.scrollHeight - 100);
+    add();
+    expect(box.scrollTop).toBe(box.scrollHeight);
+    container.remove();
+  });
 });
 
 describe('monitor view', () => {

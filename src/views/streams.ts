@@ -34,20 +34,34 @@ function growingTable<R>(
   refresh: () => void,
   first: R
 ): IRecordGroup<R> {
+  // the table scrolls inside a bounded height and follows the newest row until the user scrolls
+  // up to read an older one (and again once they scroll back down). Only a scroll of the box
+  // while it is laid out changes that: a box hidden for a while (a theme change, a notebook cell
+  // out of view) measures 0 and must not be taken for a user who scrolled away.
+  let follow = true;
+  let watched: Element | null = null;
+  const scrollBox = (): Element | null => {
+    const box = table.node.closest('.jp-flight-table-scroll');
+    if (box && box !== watched) {
+      watched = box;
+      box.addEventListener('scroll', () => {
+        if (box.clientHeight > 0) {
+          follow = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
+        }
+      });
+    }
+    return box;
+  };
   const group: IRecordGroup<R> = {
     node,
     get size() {
       return table.rows.length;
     },
     add(record: R) {
-      // the table scrolls inside a bounded height: it follows the newest row unless the user
-      // scrolled up to read an older one
-      const box = table.node.closest('.jp-flight-table-scroll');
-      const atEnd =
-        !box || box.scrollHeight - box.scrollTop - box.clientHeight < 8;
+      const box = scrollBox();
       table.add(record);
       refresh();
-      if (box && atEnd) {
+      if (box && follow) {
         box.scrollTop = box.scrollHeight;
       }
     },

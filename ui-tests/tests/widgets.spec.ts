@@ -50,6 +50,9 @@ test.describe('Live widgets for streams', () => {
     await expect.poll(() => rows.count(), { timeout: 30000 }).toBeGreaterThan(40);
     const box = live.locator('.jp-flight-table-scroll');
     expect((await box.boundingBox())!.height).toBeLessThan(440);
+    await expect
+      .poll(() => box.evaluate(e => e.scrollHeight - e.scrollTop - e.clientHeight), { timeout: 10000 })
+      .toBeLessThan(30);
 
     // Stop: the stream ends in the target; the widget gives way to the static result
     await live.locator('.jp-flight-live-stop').click();
