@@ -35,8 +35,15 @@ def expected_threads(report: dict) -> dict:
     return {t["native_id"]: (t["ident"], names[name]) for name, t in report["threads"].items()}
 
 
+# stdlib modules with side effects or weight that the agent must never bring into a target (it
+# imports what a command needs where the command runs, and its own modules)
+NEVER_IMPORTED = {"threading", "random", "hashlib", "tracemalloc", "pickle", "tempfile", "logging", "asyncio"}
+NEVER_IMPORTED |= {"subprocess", "inspect", "typing", "dataclasses", "enum", "signal", "weakref"}
+
+
 def test_a_target_without_threading(bare):
     report = bare.wait_report(lambda r: len(r["threads"]) == 3)
+    modules_before = set(report["modules"])
     expected = expected_threads(report)
     rc, records = flight_json(bare.pid, "stack")
     threads = the(records, "stack")["threads"]
@@ -58,6 +65,10 @@ def test_a_target_without_threading(bare):
     assert owner == report["threads"]["lock-holder"]["ident"] and owner in {t["thread_id"] for t in threads}
     last = bare.report()
     assert last["threading_imported"] is last["threading_at_start"]  # the agent never imports it
+    for command in ("monitor __main__ tick -c 1 -n 1", "getglobal __main__ COUNTS", "vmtool -a forceGc"):
+        flight_json(bare.pid, command)
+    brought = set(bare.wait_report(lambda r: r["counts"]["tick"] > last["counts"]["tick"])["modules"]) - modules_before
+    assert not brought & NEVER_IMPORTED, sorted(m for m in brought if not m.startswith("flight_agent"))
 
 
 def test_stack_native_names_threads_and_hides_the_agent(bare):

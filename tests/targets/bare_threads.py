@@ -4,7 +4,8 @@ The main thread calls ``tick()`` in a loop; two workers started with _thread cal
 of them names itself at the OS level ("io-worker", pthread_setname_np, as native libraries
 do); the other holds ``LOCK`` (an RLock, whose repr names its owner by ident) while it sleeps.
 The report (argv[1]) gives every thread's ident and native id, as the threads saw them, and
-whether threading got imported (never by the agent; some site hooks import it at startup).
+whether threading got imported (never by the agent; some site hooks import it at startup), and
+every module loaded (what the agent brings in is its own modules and a few of the stdlib's).
 """
 
 import _thread
@@ -50,6 +51,7 @@ def report():
             "counts": dict(COUNTS),
             "threading_imported": "threading" in sys.modules,
             "threading_at_start": THREADING_AT_START,
+            "modules": sorted(sys.modules),
             "tasks": sorted(int(t) for t in os.listdir("/proc/self/task")),
         }
         with open(REPORT + ".tmp", "w") as f:

@@ -7,7 +7,6 @@ most SAMPLE_LIMIT costs per cycle (a uniform sample beyond that), so memory stay
 from __future__ import annotations
 
 import _thread
-import random
 import time
 
 from ..arguments import Arguments
@@ -29,6 +28,13 @@ class Cycle:
         self.total_ms = 0.0
         self.max_ms: float | None = None
         self.samples: list = []
+        # the reservoir's draws: a 64-bit LCG (Knuth's MMIX constants), not `random`, whose import
+        # (hashlib, bisect, an os.urandom seed) the agent would bring into the target at its start
+        self._state = int(self.start * 1e6) | 1
+
+    def _next_random(self) -> int:
+        self._state = (self._state * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        return self._state >> 16
 
     def add(self, cost_ms: float, failed: bool) -> None:
         self.calls += 1
@@ -39,7 +45,7 @@ class Cycle:
         if len(self.samples) < SAMPLE_LIMIT:
             self.samples.append(cost_ms)
         else:  # reservoir sampling keeps a uniform sample
-            slot = random.randrange(self.calls)
+            slot = self._next_random() % self.calls
             if slot < SAMPLE_LIMIT:
                 self.samples[slot] = cost_ms
 
