@@ -32,10 +32,12 @@ class Terminal:
                 "200",
                 "-y",
                 "50",
-                f"{command}; echo EXIT=$?; sleep 30",
+                f"sleep 0.2; {command}; echo EXIT=$?; sleep 30",
             ],
             check=True,
         )
+        # a detached session started without a terminal (as under pytest) is 80x24 whatever -x/-y say
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", "200", "-y", "50"], capture_output=True)
         self.seen = 0
 
     def screen(self) -> str:
@@ -120,3 +122,25 @@ def test_prompt_completion_console_interrupt_and_quit(target):
     # the busy loop really stopped: the target is correct and the agent stays for the next client
     report = target.wait_report(lambda r: r["results"]["iterations"] > 0 and r["flight_modules"])
     assert report["results"]["errors"] == 0
+
+
+@pytest.mark.parametrize("version", ["3.13"])
+def test_perf_redraws_its_live_table_in_place(target):
+    # at a terminal a live profile is one table that updates; the final record takes its place
+    term = Terminal(str(target.pid), "--cmd", "perf -d 3.5")
+    try:
+        screen = term.read_until("EXIT=0", timeout=60)
+        assert screen.count("SELF%  TOTAL%") == 1, screen
+        assert screen.count("profile of pid") == 1 and "(end: -d elapsed)" in screen, screen
+        body = screen[screen.index("profile of pid") :]
+        assert "work" in body and "\x1b" not in body
+    finally:
+        term.close()
+    # without a terminal (a pipe, --json) every snapshot is there, in order
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_flight.cli", str(target.pid), "--cmd", "perf -d 2.5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout.count("SELF%  TOTAL%") >= 2 and "\x1b" not in done.stdout

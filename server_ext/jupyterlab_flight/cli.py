@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 
 from . import __version__
@@ -91,22 +92,52 @@ def _run_job(args, out: Output) -> int:
 
 
 class Output:
-    """Prints records as text or JSON lines and remembers whether any was an error."""
+    """Prints records as text or JSON lines and remembers whether any was an error.
 
-    def __init__(self, as_json: bool):
+    At a terminal, a live snapshot (a profile while it samples, ``"live": true``) is redrawn in
+    place by the next record of its kind, so a perf run shows one table that updates rather than
+    one table a second; when anything else was printed in between, or the snapshot does not fit
+    the screen, the next one is printed below instead."""
+
+    def __init__(self, as_json: bool, stdout=None):
         self.as_json = as_json
         self.failed = False
+        self.stdout = stdout or sys.stdout
+        self._live: tuple[str, int] | None = None  # (kind, screen rows) of the snapshot on screen
 
     def record(self, record: dict) -> None:
         # an error record, or a result that carries its error (console code that raised)
         if record.get("kind") == "error" or record.get("error"):
             self.failed = True
         if self.as_json:
-            print(json.dumps(record, ensure_ascii=False), flush=True)
-        else:
-            text = render_text(record)
-            stream = sys.stderr if record.get("kind") == "error" else sys.stdout
-            print(text, file=stream, flush=True)
+            print(json.dumps(record, ensure_ascii=False), file=self.stdout, flush=True)
+            return
+        text = render_text(record)
+        if record.get("kind") == "error":
+            self._live = None
+            print(text, file=sys.stderr, flush=True)
+            return
+        kind = record.get("kind")
+        if self._live is not None and self._live[0] == kind:
+            # up to the first row of the last snapshot, and clear from there down
+            self.stdout.write(f"\x1b[{self._live[1]}F\x1b[J")
+        self._live = None
+        print(text, file=self.stdout, flush=True)
+        if record.get("live") is True and self._is_terminal():
+            rows = self._screen_rows(text)
+            if rows < shutil.get_terminal_size().lines:
+                self._live = (str(kind), rows)
+
+    def _is_terminal(self) -> bool:
+        try:
+            return bool(self.stdout.isatty()) and os.environ.get("TERM") != "dumb"
+        except (AttributeError, ValueError):
+            return False
+
+    @staticmethod
+    def _screen_rows(text: str) -> int:
+        columns = max(1, shutil.get_terminal_size().columns)
+        return sum(max(1, -(-len(line) // columns)) for line in text.split("\n"))
 
     def error(self, message: str) -> None:
         self.record({"v": 1, "kind": "error", "message": message})
