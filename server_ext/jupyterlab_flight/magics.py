@@ -155,7 +155,9 @@ class FlightMagicsMixin:
     state: FlightState
 
     def run_line(self, line: str, cell: str | None = None) -> None:
-        self._magic = (f"%%flight {line.strip()}" if cell is not None else f"%flight {line.strip()}", cell)
+        magic = f"%%flight {line.strip()}" if cell is not None else f"%flight {line.strip()}"
+        # what this line shows goes into %flight report, but for the report's own lines
+        self._magic: tuple | None = None if line.split()[:1] == ["report"] else (magic, cell)
         try:
             self._run(line.strip(), cell)
         except FlightError as e:
@@ -171,8 +173,9 @@ class FlightMagicsMixin:
 
     def _remember(self, records: list, pid: int | None) -> None:
         """What this magic showed, for %flight report: with the line (and cell) that made it."""
-        line, cell = getattr(self, "_magic", ("%flight", None))
-        self.state.report.add(line, records, pid, cell, self._cell_number())
+        magic = getattr(self, "_magic", None)
+        if magic is not None:
+            self.state.report.add(magic[0], records, pid, magic[1], self._cell_number())
 
     def _cell_number(self) -> int | None:
         """The running cell's In [n]: the history has stored it before it runs (IPython 9

@@ -54,3 +54,24 @@ def test_bounded_with_a_note(tmp_path):
     assert "2 earlier results are not in this report" in page
     size = report.write(str(tmp_path / "r.html"))
     assert size == len((tmp_path / "r.html").read_bytes()) and size > 0
+
+
+def test_the_magic_keeps_what_it_showed_and_writes_it(tmp_path, capsys):
+    """Through the magics' own logic (outside a kernel: results print as text): an empty
+    session has nothing to report, errors are results too, a path that cannot be written is
+    one error line, and the report itself is not a result."""
+    from jupyterlab_flight.magics import FlightMagicsMixin, FlightState
+
+    magics = FlightMagicsMixin()
+    magics.state = FlightState()
+    magics.run_line("report")
+    assert "no results to report yet" in capsys.readouterr().out
+    magics.run_line("sessions")
+    magics.run_line("getglobal m x")  # not attached: an error, shown and kept
+    magics.run_line(f"report {tmp_path}/missing/r.html")
+    assert "cannot write the report" in capsys.readouterr().out
+    magics.run_line(f"report {tmp_path}/r.html")
+    assert "2 results of this session written to" in capsys.readouterr().out
+    page = (tmp_path / "r.html").read_text()
+    assert re.findall(r"<h2>(.*?)</h2>", page) == ["%flight sessions", "%flight getglobal m x"]
+    assert "not attached" in page

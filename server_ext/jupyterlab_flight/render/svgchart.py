@@ -48,8 +48,8 @@ def line_chart(
     top_value = max((v for s in series for v in s.y if v is not None), default=0.0) or 1.0
     start, span = x[0], (x[-1] - x[0]) or 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    legend_h = LEGEND_ROW * ((len(series) + 1) // 2) + 4
-    height = HEIGHT + legend_h
+    legend_top = HEIGHT + 10  # below the x labels
+    height = legend_top + LEGEND_ROW * ((len(series) + 1) // 2)
 
     def px(value: float) -> float:
         return LEFT + (value - start) / span * plot_w
@@ -83,7 +83,7 @@ def line_chart(
                 f"<title>{escape(s.name)}: {escape(_fmt(value, unit))}</title></circle>"
             )
         lx = LEFT + (i % 2) * (plot_w // 2)
-        ly = HEIGHT + (i // 2) * LEGEND_ROW
+        ly = legend_top + (i // 2) * LEGEND_ROW
         parts.append(
             f'<rect x="{lx}" y="{ly - 8}" width="10" height="3" fill="{colour}"/>'
             f'<text x="{lx + 14}" y="{ly}" fill="currentColor">{escape(s.name[:70])}</text>'
