@@ -50,8 +50,8 @@ native:
 	$(MAKE) -C native
 
 lint: install
-	$(BIN)/ruff check server_ext agent tests bench hatch_build.py
-	$(BIN)/ruff format --check server_ext agent tests bench hatch_build.py
+	$(BIN)/ruff check server_ext agent tests bench binder/*.py hatch_build.py
+	$(BIN)/ruff format --check server_ext agent tests bench binder/*.py hatch_build.py
 	$(BIN)/mypy
 	jlpm lint:check
 
@@ -67,19 +67,26 @@ bench: install target-pythons
 	$(BIN)/python bench/observe_overhead.py
 	bash ui-tests/bench/run.sh
 
-# Starts the demo target, prints how to attach from the terminal, then JupyterLab on the demo
-# notebook (headless-friendly: it prints the URL to open). Ctrl-C stops both.
+# Starts a demo target for the terminal and prints how to attach to it, then JupyterLab on the
+# tour notebook (headless-friendly: it prints the URL to open), listing the workflow notebooks;
+# each notebook starts its own target. Ctrl-C stops everything.
+DEMO_NOTEBOOKS := $(filter-out demo.ipynb,$(notdir $(wildcard binder/*.ipynb)))
 demo: install
-	@cd binder && ../$(BIN)/python demo_target.py > /tmp/jupyterlab-flight-demo.log 2>&1 & \
-	  sleep 1; pid=$$(cat /tmp/jupyterlab-flight-demo.pid); \
-	  trap "kill $$pid 2>/dev/null" EXIT; \
+	@pidfile=/tmp/jupyterlab-flight-demo-$$$$.pid; \
+	  if [ -x $(TORCH_VENV)/bin/python ]; then export FLIGHT_DEMO_TORCH_PYTHON=$(CURDIR)/$(TORCH_VENV)/bin/python; \
+	  else echo "(torch_training.ipynb needs a torch interpreter: make torch-venv, then make demo again)"; fi; \
+	  cd binder && FLIGHT_DEMO_PID_FILE=$$pidfile ../$(BIN)/python demo_target.py > /tmp/jupyterlab-flight-demo.log 2>&1 & \
+	  sleep 1; pid=$$(cat $$pidfile); \
+	  trap "kill $$pid 2>/dev/null; rm -f $$pidfile" EXIT; \
 	  echo ""; echo "Demo target running as pid $$pid (log: /tmp/jupyterlab-flight-demo.log). From a terminal:"; \
 	  echo "  $(BIN)/flight_profiler $$pid                      # interactive prompt: help, stack, getglobal ..."; \
 	  echo "  $(BIN)/flight_profiler $$pid --cmd 'getglobal __main__ CACHE'"; \
 	  echo "  $(BIN)/flight_profiler $$pid --cmd 'vmtool -a getInstances -c __main__ Order -n 3' --json"; \
 	  token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))'); port=$${PORT:-8888}; \
-	  echo "In JupyterLab, the demo notebook (it attaches to the demo target):"; \
-	  echo "  http://127.0.0.1:$$port/lab/tree/demo.ipynb?token=$$token"; echo ""; \
+	  echo "In JupyterLab, the tour (its first cell starts a demo service of its own):"; \
+	  echo "  http://127.0.0.1:$$port/lab/tree/demo.ipynb?token=$$token"; \
+	  echo "and one notebook per workflow, each with its own demo service:"; \
+	  for nb in $(DEMO_NOTEBOOKS); do echo "  http://127.0.0.1:$$port/lab/tree/$$nb?token=$$token"; done; echo ""; \
 	  cd binder && ../$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$$port --ServerApp.port_retries=0 --IdentityProvider.token=$$token $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) 2>&1 \
 	    | grep --line-buffered -v "^\[W.*Could not determine jupyterlab build status"
 

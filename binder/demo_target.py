@@ -1,4 +1,5 @@
-"""A demo target for `make demo`: a small order-processing service to attach to.
+"""The tour's demo target (binder/demo.ipynb starts it; `make demo` too, for the terminal):
+a small order-processing service to attach to.
 
 It keeps some state worth inspecting (ORDERS, Order instances, a cache), has worker threads that
 do a little CPU work, and one thread waiting on a queue, so `stack`, `getglobal`, `vmtool` and
@@ -11,6 +12,8 @@ import queue
 import random
 import threading
 import time
+
+from demo_lifeline import serve_until_parent_exits
 
 ORDERS = {}
 CACHE = {"hits": 0, "misses": 0}
@@ -71,9 +74,11 @@ def producer():
 for i in range(2):
     threading.Thread(target=worker, name=f"worker-{i}", daemon=True).start()
 threading.Thread(target=producer, name="producer", daemon=True).start()
-PID_FILE = os.environ.get("FLIGHT_DEMO_PID_FILE", "/tmp/jupyterlab-flight-demo.pid")
-with open(PID_FILE, "w") as f:  # binder/demo.ipynb reads it
-    f.write(str(os.getpid()))
-print(f"demo target running as pid {os.getpid()}", flush=True)
-while True:
-    time.sleep(1)
+PID_FILE = os.environ.get("FLIGHT_DEMO_PID_FILE")
+if PID_FILE:  # `make demo`: the pid for the terminal commands it prints; it kills the target at the end
+    with open(PID_FILE, "w") as f:
+        f.write(str(os.getpid()))
+    print(f"demo target running as pid {os.getpid()}", flush=True)
+    while True:
+        time.sleep(1)
+serve_until_parent_exits()  # started by a notebook: as long as its kernel lives

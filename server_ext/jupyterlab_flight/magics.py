@@ -5,6 +5,7 @@
     %flight job 4242 [stack]     a job (from any of its pids) listed, or a command on all of it, grouped
     %flight attach --job 4242   from now on every command runs on every process of that job
     %flight widgets [auto|on|off]  live widgets for streams (auto: in kernels a Jupyter server started)
+    %flight report [FILE.html]  this kernel's results so far as one standalone HTML page (report.py)
     %flight stack -a            %stack -a            (every command has a short form)
     %%flight console            (cell magic: the cell body runs in the target)
 
@@ -28,6 +29,7 @@ from .errors import FlightError, internal_error
 from .processes import list_python_processes, resolve_kernel, running_server_notebooks
 from .render.mime import LiveBundle, mime_bundle
 from .render.text import render_text
+from .report import SessionReport, default_path
 from .session import FlightSession
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class FlightState:
         self.current: int | None = None
         self.job: int | None = None  # %flight attach --job PID: commands go to every process of its job
         self.widgets = "auto"  # live widgets for streams: auto | on | off
+        self.report = SessionReport()  # every result shown, for %flight report
 
     def use_widgets(self) -> bool:
         """auto: in a kernel started by a Jupyter server (JupyterLab, Notebook 7: JPY_SESSION_NAME
@@ -133,11 +136,6 @@ def _in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def _error(message: str) -> None:
-    """Errors are records too: one line, in the notebook like any result (red in HTML)."""
-    _display_records([{"v": 1, "kind": "error", "message": message}])
-
-
 def _display_records(records: list, line: str = "", pid: int | None = None) -> None:
     """One result: a MIME bundle in a kernel, its text in terminal IPython (where a bundle's
     text/plain would be printed by display, and once more by any update)."""
@@ -157,12 +155,34 @@ class FlightMagicsMixin:
     state: FlightState
 
     def run_line(self, line: str, cell: str | None = None) -> None:
+        magic = f"%%flight {line.strip()}" if cell is not None else f"%flight {line.strip()}"
+        # what this line shows goes into %flight report, but for the report's own lines
+        self._magic: tuple | None = None if line.split()[:1] == ["report"] else (magic, cell)
         try:
             self._run(line.strip(), cell)
         except FlightError as e:
-            _error(e.message)
+            self._show_error(e.message)
         except Exception as e:  # a bug of ours: one line, the traceback in the log
-            _error(internal_error(e, f"%flight {line.strip()}").message)
+            self._show_error(internal_error(e, f"%flight {line.strip()}").message)
+
+    def _show_error(self, message: str) -> None:
+        """Errors are records too: one line, in the notebook like any result (red in HTML)."""
+        record = {"v": 1, "kind": "error", "message": message}
+        _display_records([record])
+        self._remember([record], self.state.current)
+
+    def _remember(self, records: list, pid: int | None) -> None:
+        """What this magic showed, for %flight report: with the line (and cell) that made it."""
+        magic = getattr(self, "_magic", None)
+        if magic is not None:
+            self.state.report.add(magic[0], records, pid, magic[1], self._cell_number())
+
+    def _cell_number(self) -> int | None:
+        """The running cell's In [n]: the history has stored it before it runs (IPython 9
+        counts ``execution_count`` up before a cell runs, 8 after: neither says it here)."""
+        history = getattr(getattr(self, "shell", None), "history_manager", None)
+        hist = getattr(history, "input_hist_raw", None)
+        return len(hist) - 1 if hist else None
 
     def _run(self, line: str, cell: str | None) -> None:
         words = line.split(maxsplit=1)
@@ -191,6 +211,8 @@ class FlightMagicsMixin:
             )
         if verb == "widgets":
             return self._set_widgets(rest.strip(), line)
+        if verb == "report":
+            return self._write_report(rest.strip(), line)
         if not line:
             raise FlightError("usage: %flight <command>; %flight help lists the commands")
         command = parse_command(line, cell)
@@ -223,6 +245,7 @@ class FlightMagicsMixin:
             live.add({"v": 1, "kind": "message", "text": f"interrupted: the command was stopped{where}"})
         live.flush()
         self._keep_records(live.records)
+        self._remember(live.records, session.pid)
         if command.command.ends_session:
             self._forget(session.pid)
 
@@ -245,6 +268,20 @@ class FlightMagicsMixin:
 
     def _show(self, records: list, line: str) -> None:
         _display_records(records, line, self.state.current)
+        self._remember(records, self.state.current)
+
+    def _write_report(self, path: str, line: str) -> None:
+        """``%flight report [FILE.html]``: not itself a result of the session (shown, not kept)."""
+        path = os.path.abspath(os.path.expanduser(path or default_path()))
+        if not self.state.report:
+            raise FlightError("no results to report yet: run a %flight command first")
+        try:
+            size = self.state.report.write(path)
+        except OSError as e:
+            raise FlightError(f"cannot write the report to {path}: {e.strerror}") from None
+        count = len(self.state.report)
+        text = f"report: {count} result{'s' if count != 1 else ''} of this session written to {path} ({size / 1024:,.0f} KiB)"
+        _display_records([{"v": 1, "kind": "message", "text": text}], line, self.state.current)
 
     def _attach(self, spec: str) -> None:
         if not spec:
@@ -341,7 +378,8 @@ def load_ipython_extension(ipython) -> None:
 
             Notebook verbs: attach <pid> | kernel:<id or notebook> | self | --job <pid>, job <pid> [command],
             detach, sessions, ps,
-            widgets [auto|on|off] (live widgets for streams); %%flight console runs a cell in the target.
+            widgets [auto|on|off] (live widgets for streams), report [FILE.html] (this kernel's results as one
+            standalone HTML page); %%flight console runs a cell in the target.
             """
             self.run_line(line, cell)
 

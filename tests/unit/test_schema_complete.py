@@ -72,3 +72,30 @@ def test_every_kind_has_a_type():
 def test_every_kind_has_a_jupyterlab_view():
     views = frontend_view_kinds()
     assert KINDS <= views, f"no JupyterLab view registered in src/ for {sorted(KINDS - views)}"
+
+
+# A traceback's layout words: 'Thread 7 "w" (most recent call last): File "x", line 3, in f' is
+# 'w (7), innermost last: f  x:3' in HTML.
+LAYOUT_WORDS = {"file", "line", "in", "the", "thread", "most", "recent", "call"}
+
+
+def _facts(text: str) -> set[str]:
+    """The words and numbers a reader takes from a rendering (case, layout and one-letter marks
+    such as watch's '[x]' for a call that raised aside)."""
+    words = re.findall(r"[A-Za-z_][\w.]+|\d+(?:[.,]\d+)*", text)
+    return {t.lower() for t in words} - LAYOUT_WORDS
+
+
+def test_every_kind_html_carries_the_facts_of_its_text():
+    """The static HTML (what nbconvert, nbviewer and %flight report show) says at least what the
+    terminal says, for every fixture: no number, name or note of the text is missing from it."""
+    import html
+
+    from jupyterlab_flight.render.mime import mime_bundle
+
+    for path in sorted(FIXTURES.glob("*.json")):
+        record = json.loads(path.read_text())
+        bundle = mime_bundle([record])
+        visible = html.unescape(re.sub(r"<[^>]+>", " ", bundle["text/html"]))
+        missing = _facts(bundle["text/plain"]) - _facts(visible)
+        assert not missing, f"{path.stem}: the HTML fallback lacks {sorted(missing)}"

@@ -9,7 +9,8 @@
 What goes into a notebook is bounded: at most KEEP_PER_KIND records of a kind (the last ones; a
 note before them counts the others and summarises all: count, errors, cost percentiles), and
 MAX_NOTEBOOK_BYTES in all; when records are left out the bundle says so in all three forms. A
-stream's calls (kinds with a row renderer: watch, tt_record, monitor) are one HTML table. A running stream's output is a ``LiveBundle``: each record is rendered
+stream's calls (kinds with a row renderer: watch, tt_record, monitor) are one HTML table; kinds the
+view charts over a result's records (gil_stats, mem_diff) get the same chart as an SVG above them. A running stream's output is a ``LiveBundle``: each record is rendered
 once, and an update shows the last LIVE_WINDOW records, so its cost does not grow with the stream.
 A record with ``"live": true`` (a profile while it samples) is a snapshot: the next record of the
 same kind supersedes it, in a live output and in the saved bundle.
@@ -24,7 +25,7 @@ from typing import Any
 
 from ..records import AnyRecord
 from .markup import MUTED, TABLE_CLOSE, cell, escape, table_open
-from .registry import HTML, ROWS
+from .registry import CHARTS, HTML, ROWS
 from .text import render_text
 
 MIME_TYPE = "application/vnd.jupyterlab-flight.v1+json"
@@ -66,9 +67,19 @@ class _Piece:
         return self._html
 
 
+def _charts(pieces: Sequence[_Piece]) -> list[str]:
+    """The charts of the kinds that the view charts over a result's records, in kind order."""
+    by_kind: dict[str, list[AnyRecord]] = {}
+    for piece in pieces:
+        if piece.kind in CHARTS:
+            by_kind.setdefault(piece.kind, []).append(piece.record)
+    return [CHARTS.render(kind, records) for kind, records in by_kind.items()]
+
+
 def _html_body(pieces: Sequence[_Piece]) -> str:
-    """Each record's HTML; consecutive rows of one kind inside one table."""
-    parts: list[str] = []
+    """The charts over the records (where the view has one), then each record's HTML;
+    consecutive rows of one kind inside one table."""
+    parts: list[str] = _charts(pieces)
     open_kind: str | None = None
     for piece in pieces:
         if open_kind is not None and piece.kind != open_kind:

@@ -96,3 +96,38 @@ class RowRegistry:
 
 
 ROWS = RowRegistry()
+
+
+# A chart renderer takes every record of its kind in one result and returns HTML (an SVG chart).
+ChartRenderer = Callable[[Any], str]
+CR = TypeVar("CR", bound=ChartRenderer)
+
+
+class ChartRegistry:
+    """Kinds whose records of one result the JupyterLab view charts together (gilstat's reports,
+    mem diff's cycles): ``@CHARTS.renderer("mem_diff")`` registers a function records -> HTML,
+    drawn once above the result's records in its static HTML, as the view shows its chart."""
+
+    def __init__(self):
+        self._charts: dict[str, ChartRenderer] = {}
+
+    def renderer(self, kind: str) -> Callable[[CR], CR]:
+        def register(fn: CR) -> CR:
+            if kind in self._charts:
+                raise ValueError(f"charts: a renderer for {kind!r} is already registered")
+            self._charts[kind] = fn
+            return fn
+
+        return register
+
+    def render(self, kind: str, records: Sequence[Any]) -> str:
+        return self._charts[kind](records)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._charts)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._charts
+
+
+CHARTS = ChartRegistry()

@@ -35,7 +35,7 @@ def diagnosis_text(record: DiagnosisRecord) -> str:
 
 @HTML.renderer("diagnosis")
 def diagnosis_html(record: DiagnosisRecord) -> str:
-    parts = [f"<div><b>{escape(_head(record))}</b></div>", f"<div>{escape(record['summary'])}</div>"]
+    parts = [f"<div><b>{escape(_head(record))}</b></div>", f"<div>summary: {escape(record['summary'])}</div>"]
     if record["problem"] != record["workflow"]:
         parts.insert(1, f'<div style="{MUTED}">problem: {escape(record["problem"])}</div>')
     if record["findings"]:

@@ -7,7 +7,10 @@ from ...records import GilEventRecord, GilStatsRecord, GilThread
 from ..markup import ERROR, MUTED, escape, pre, table
 from ..plain import clock
 from ..plain import table as text_table
-from ..registry import HTML, ROWS, TEXT
+from ..registry import CHARTS, HTML, ROWS, TEXT
+from ..svgchart import Series, line_chart
+
+CHART_THREADS = 5  # as the view: the busiest threads only
 
 HEADERS = [
     "THREAD",
@@ -61,7 +64,9 @@ def _title(record: GilStatsRecord) -> str:
     which = "final report" if record["final"] else f"report {record['index']}"
     return (
         f"gilstat {which} at {clock(record['time'])}: {record['elapsed_s']:.1f} s since on, "
-        f"last {record['interval_s']:.1f} s (HOLD% WAIT% TAKES AVG: the last interval; MAX and 'all': since on)"
+        f"last {record['interval_s']:.1f} s (HOLD% WAIT% TAKES AVG: the last interval; MAX and 'all': since on); "
+        f"GIL busy {pct(record.get('busy_pct'))} % in the last interval; waits over {record['take_ms']:g} ms "
+        f"and holds over {record['hold_ms']:g} ms reported"
     )
 
 
@@ -138,9 +143,35 @@ def gil_event_row(record: GilEventRecord) -> list:
         frames += "\n(read after the thread ran again)"
     return [
         clock(record["time"]),
-        record["event"],
+        "held the GIL" if record["event"] == "hold" else "waited for the GIL",
         record["thread_name"],
         f"{record['duration_ms']:.1f}",
         f"{record['threshold_ms']:g}",
         (frames, "pre"),
     ]
+
+
+@CHARTS.renderer("gil_stats")
+def gil_stats_charts(records: list[GilStatsRecord]) -> str:
+    """The view's two charts: each of the busiest threads' share of time holding, and waiting
+    for, the GIL, report by report (the busiest by their totals in the latest report)."""
+    reports = sorted(records, key=lambda r: r["time"])
+    busiest = sorted(reports[-1]["threads"], key=lambda t: t["total"]["hold_ns"] + t["total"]["wait_ns"], reverse=True)[
+        :CHART_THREADS
+    ]
+    x = [r["time"] - reports[0]["time"] for r in reports]
+    charts = []
+    for which, title in (("hold_pct", "% of time holding the GIL"), ("wait_pct", "% of time waiting for the GIL")):
+        series = []
+        for thread in busiest:
+            by_report = [
+                next((t for t in r["threads"] if t["native_id"] == thread["native_id"]), None) for r in reports
+            ]
+            series.append(
+                Series(
+                    f"{thread['name']} ({thread['native_id']})",
+                    [t["last"][which] if t is not None else None for t in by_report],  # type: ignore[literal-required]
+                )
+            )
+        charts.append(line_chart(f"gilstat: {title}, per report", x, series, unit="%", label=f"gil-{which}"))
+    return "".join(charts)

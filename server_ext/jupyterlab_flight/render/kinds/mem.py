@@ -5,10 +5,12 @@ from __future__ import annotations
 from ...records import MemDiffRecord, MemRefsRecord, MemSummaryRecord
 from ..markup import MUTED, escape, pre
 from ..plain import clock, table
-from ..registry import HTML, TEXT
+from ..registry import CHARTS, HTML, TEXT
+from ..svgchart import Series, line_chart
 
 GROW = "color:#d9534f"  # growth reads as the warning colour
 SHRINK = "color:#3c9a5f"
+CHART_KEYS = 5  # as the view: the types (or sites) that grew most
 BAR = "display:inline-block;height:8px;background:rgba(66,133,244,0.6);vertical-align:middle"
 
 
@@ -54,12 +56,17 @@ def _share(size: int, total: int) -> str:
     return f"{100 * size / total:.1f}%" if total else "-"
 
 
+def _more_types(record: MemSummaryRecord) -> str:
+    shown = len(record["rows"])
+    return f"({record['types'] - shown:,} more types; -l to show more)" if record["types"] > shown else ""
+
+
 @TEXT.renderer("mem_summary")
 def mem_summary_text(record: MemSummaryRecord) -> str:
     total = record["total_size"]
     rows = [[r["type"], f"{r['count']:,}", nbytes(r["size"]), _share(r["size"], total)] for r in record["rows"]]
-    shown = len(record["rows"])
-    more = f"\n({record['types'] - shown:,} more types; -l to show more)" if record["types"] > shown else ""
+    more = _more_types(record)
+    more = f"\n{more}" if more else ""
     return "\n".join(
         [_summary_head(record), table(["TYPE", "COUNT", "SIZE", "SHARE"], rows) + more, _memory_line(record)]
     )
@@ -96,6 +103,7 @@ def mem_summary_html(record: MemSummaryRecord) -> str:
     return (
         pre(_summary_head(record))
         + _table(["type", "count", "size", "share", ""], body)
+        + (pre(_more_types(record), MUTED) if _more_types(record) else "")
         + pre(_memory_line(record), MUTED)
     )
 
@@ -181,3 +189,24 @@ def mem_refs_html(record: MemRefsRecord) -> str:
     )
     body = chains or pre(mem_refs_text(record).split("\n", 1)[1], MUTED)
     return pre(_refs_head(record)) + body
+
+
+@CHARTS.renderer("mem_diff")
+def mem_diff_chart(records: list[MemDiffRecord]) -> str:
+    """The view's chart over cycles: the size of the types (or sites) that grew most over all
+    cycles, one line each, at the end of each cycle."""
+    cycles = sorted(records, key=lambda r: r["time"])
+    growth: dict[str, int] = {}
+    for record in cycles:
+        for row in record["rows"]:
+            growth[_key(row)] = growth.get(_key(row), 0) + row["size_delta"]
+    top = [k for k, g in sorted(growth.items(), key=lambda kv: kv[1], reverse=True) if g > 0][:CHART_KEYS]
+    series = []
+    for key in top:
+        sizes = [next((row["size"] / 1048576 for row in r["rows"] if _key(row) == key), None) for r in cycles]
+        series.append(Series(key, sizes))
+    x = [r["time"] - cycles[0]["time"] for r in cycles]
+    by = cycles[0]["by"]
+    return line_chart(
+        f"mem diff by {by}: size of the top growing {by}s, per cycle", x, series, unit="MiB", label="mem-diff"
+    )

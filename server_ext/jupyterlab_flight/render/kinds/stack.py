@@ -25,6 +25,27 @@ def _native_frame(frame: Frame) -> str:
     return f"(C) {frame['function']} ({frame.get('library') or frame.get('file')})"
 
 
+def _source_line(frame: Frame) -> str:
+    """The client's (sourcelines.py), or read here for a saved record."""
+    if frame.get("code"):
+        return str(frame["code"])
+    return linecache.getline(frame["file"] or "", frame["line"] or 0).strip() if frame.get("line") else ""
+
+
+def _html_frames(thread: Thread) -> list[str]:
+    """Innermost last, each with its source line under it, as the text and the view show them."""
+    lines = [f"... {thread['frames_omitted']} outer frames omitted ..."] if thread.get("frames_omitted") else []
+    for f in thread.get("frames", []):
+        if f.get("native"):
+            lines.append(_native_frame(f))
+            continue
+        lines.append(f"{f['function']}  {f['file']}:{f['line']}")
+        source_line = _source_line(f)
+        if source_line:
+            lines.append(f"    {source_line}")
+    return lines
+
+
 @TEXT.renderer("stack")
 def stack_text(record: StackRecord) -> str:
     lines = []
@@ -41,10 +62,7 @@ def stack_text(record: StackRecord) -> str:
                 lines.append("  " + _native_frame(f))
                 continue
             lines.append(f'  File "{f["file"]}", line {f["line"]}, in {f["function"]}')
-            # The source line: the client's (sourcelines.py), or read here for a saved record.
-            source_line = f.get("code") or (
-                linecache.getline(f["file"] or "", f["line"] or 0).strip() if f.get("line") else ""
-            )
+            source_line = _source_line(f)
             if source_line:
                 lines.append(f"    {source_line}")
         lines.append("")
@@ -75,17 +93,22 @@ def stack_html(record: StackRecord) -> str:
         title = f"{t.get('name') or '?'} ({t.get('native_id') or t.get('thread_id')})" + (
             f" [{', '.join(flags)}]" if flags else ""
         )
-        frames = [
-            _native_frame(f) if f.get("native") else f"{f['function']}  {f['file']}:{f['line']}"
-            for f in t.get("frames", [])
-        ]
+        count = len(t.get("frames", []))
         parts.append(
             f'<details open style="{BOX}"><summary><b>{escape(title)}</b> '
-            f'<span style="{MUTED}">{len(frames)} frames, innermost last</span></summary>{pre(chr(10).join(frames))}</details>'
+            f'<span style="{MUTED}">{count} frames, innermost last</span></summary>{pre(chr(10).join(_html_frames(t)))}</details>'
         )
     for task in record.get("tasks") or []:
-        task_frames = "\n".join(f"{f['function']}  {f['file']}:{f['line']}" for f in task.get("frames", []))
+        task_lines = [
+            f"{f['function']}  {f['file']}:{f['line']}" + (f"\n    {f['code']}" if f.get("code") else "")
+            for f in task.get("frames", [])
+        ]
+        if task.get("awaiting"):
+            task_lines.append(f"awaiting {task['awaiting']}")
         parts.append(
-            f'<details style="{BOX}"><summary>task <b>{escape(str(task["name"]))}</b> ({escape(task["state"])})</summary>{pre(task_frames)}</details>'
+            f'<details style="{BOX}"><summary>task <b>{escape(str(task["name"]))}</b> ({escape(task["state"])}) '
+            f'<span style="{MUTED}">coroutine {escape(str(task["coroutine"]))}</span></summary>{pre(chr(10).join(task_lines))}</details>'
         )
+    if "tasks" in record and not record["tasks"]:
+        parts.append(f'<div style="{MUTED}">no pending asyncio tasks</div>')
     return "".join(parts)

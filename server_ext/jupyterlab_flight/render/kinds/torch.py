@@ -324,6 +324,7 @@ def snapshot_text(record: TorchSnapshotRecord) -> str:
 @HTML.renderer("torch_snapshot")
 def snapshot_html(record: TorchSnapshotRecord) -> str:
     (sh, srows), (bh, brows) = snapshot_tables(record)
+    more = _more(record, "segment_rows", "segments", len(srows)).strip()
     reserved = record.get("reserved_bytes") or 0
     share = (record.get("allocated_bytes") or 0) / reserved if reserved else 0.0
     bar = (
@@ -333,6 +334,7 @@ def snapshot_html(record: TorchSnapshotRecord) -> str:
     return (
         f"<div><div>{escape(snapshot_header(record))}</div>{bar}"
         + (table(sh, srows) if srows else "")
+        + (f'<div style="{MUTED}">{escape(more)}</div>' if more else "")
         + ("<div>largest blocks:</div>" + table(bh, brows) if brows else "")
         + "</div>"
     )
@@ -382,9 +384,11 @@ def tensors_text(record: TorchTensorsRecord) -> str:
 @HTML.renderer("torch_tensors")
 def tensors_html(record: TorchTensorsRecord) -> str:
     (gh, grows), (lh, lrows) = tensors_tables(record)
+    more = _more(record, "rows", "rows_total", len(grows)).strip()
     return (
         f"<div><div>{escape(tensors_header(record))}</div>"
         + (table(gh, grows) if grows else "")
+        + (f'<div style="{MUTED}">{escape(more)}</div>' if more else "")
         + (table(lh, lrows) if lrows else "")
         + "</div>"
     )
