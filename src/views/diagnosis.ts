@@ -50,7 +50,7 @@ export function renderDiagnosis(record: IDiagnosisRecord): HTMLElement {
         text: `confidence ${confidence}%`
       })
     ]),
-    record.problem !== record.workflow
+    str(record.problem).split(' ')[0] !== record.workflow
       ? el('div', {
           className: 'jp-flight-muted',
           text: `problem: ${str(record.problem)}`

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from ..errors import FlightError
 from .router import AVAILABLE
-from .steps import Steps, short
+from .steps import Steps, short, wait
 
 LOCKS = ("lock", "rlock", "condition", "semaphore")
 BUSY_SHARE = 0.05  # a thread that used more CPU than this share of the interval is running
@@ -100,10 +100,8 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     for i in range(n):
         if session.stop_reason:
             break
-        target = start + duration * i / (n - 1)
-        pause = target - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
+        if wait(session, start + duration * i / (n - 1) - time.monotonic()):
+            break  # stopped: the diagnosis says what the samples so far show
         for record in session.client.run("diagnose", {"step": "locks"}):
             if record.get("kind") == "thread_locks":
                 samples.append(record["threads"])

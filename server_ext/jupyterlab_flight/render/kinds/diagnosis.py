@@ -15,7 +15,7 @@ def _head(record: DiagnosisRecord) -> str:
 @TEXT.renderer("diagnosis")
 def diagnosis_text(record: DiagnosisRecord) -> str:
     lines = [_head(record), f"summary: {record['summary']}"]
-    if record["problem"] != record["workflow"]:
+    if record["problem"].split()[0] != record["workflow"]:
         lines.insert(1, f"problem: {record['problem']}")
     if record["findings"]:
         lines.append("evidence:")
@@ -36,7 +36,7 @@ def diagnosis_text(record: DiagnosisRecord) -> str:
 @HTML.renderer("diagnosis")
 def diagnosis_html(record: DiagnosisRecord) -> str:
     parts = [f"<div><b>{escape(_head(record))}</b></div>", f"<div>{escape(record['summary'])}</div>"]
-    if record["problem"] != record["workflow"]:
+    if record["problem"].split()[0] != record["workflow"]:
         parts.insert(1, f'<div style="{MUTED}">problem: {escape(record["problem"])}</div>')
     if record["findings"]:
         parts.append("<div>evidence:</div>")
