@@ -83,7 +83,7 @@ def agent_stream(session, command: str, args: dict, seconds: float) -> Iterator[
         timer.cancel()
 
 
-def wait(session, seconds: float) -> bool:
+def sleep_unless_stopped(session, seconds: float) -> bool:
     """Sleep up to ``seconds``, waking early when the run is stopped; True if it was."""
     import time
 
