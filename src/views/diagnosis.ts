@@ -31,6 +31,7 @@ export interface IDiagnosisRecord extends IRecordBase {
   findings: IDiagnosisFinding[];
   next: string[];
   missing: string[];
+  stopped?: boolean;
 }
 
 export function renderDiagnosis(record: IDiagnosisRecord): HTMLElement {
@@ -56,7 +57,13 @@ export function renderDiagnosis(record: IDiagnosisRecord): HTMLElement {
           text: `problem: ${str(record.problem)}`
         })
       : null,
-    el('div', { text: str(record.summary) })
+    el('div', { text: str(record.summary) }),
+    record.stopped
+      ? el('div', {
+          className: 'jp-flight-muted',
+          text: 'stopped early: what the steps so far found (the others were skipped)'
+        })
+      : null
   ]);
   if (findings.length) {
     root.appendChild(el('div', { text: 'evidence:' }));

@@ -97,7 +97,12 @@ export function renderExceptions(record: IExceptionsRecord): HTMLElement {
     return parts.join(', ') || '-';
   };
   const columns: IColumn<IExceptionGroup>[] = [
-    { title: 'count', cell: g => String(g.count), key: g => g.count, numeric: true },
+    {
+      title: 'count',
+      cell: g => String(g.count),
+      key: g => g.count,
+      numeric: true
+    },
     {
       title: 'per s',
       cell: g => (g.count / seconds).toFixed(1),

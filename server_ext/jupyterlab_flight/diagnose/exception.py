@@ -85,7 +85,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         yield steps.emit({"v": 1, "kind": "error", "message": f"exceptions: {e}"})
 
     if census is None:
-        next_ = ["stack"]
+        next_: list = ["stack"]
         if refused and "give a function" in refused:
             summary = "this Python cannot count exceptions process-wide cheaply: name a function"
             cause = refused.removeprefix("diagnose exception: ")
@@ -135,7 +135,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
             [census_index],
         )
 
-    next_: list = []
+    next_ = []
     for group in groups[:2]:
         words = method_words(group.get("module"), group["function"])
         if words is not None:

@@ -81,7 +81,7 @@ def _qualname(code) -> str:
 
 def _stack(frame) -> list:
     """The frames from the outermost caller to ``frame`` (at most MAX_FRAMES innermost)."""
-    out = []
+    out: list = []
     while frame is not None and len(out) < MAX_FRAMES:
         code = frame.f_code
         out.append(
