@@ -78,9 +78,18 @@ def agent_stream(session, command: str, args: dict, seconds: float) -> Iterator[
     timer.daemon = True
     timer.start()
     try:
-        yield from session.client.run(command, args, long_running=True)
+        for record in session.client.run(command, args, long_running=True):
+            stopped_from_outside(session, record)
+            yield record
     finally:
         timer.cancel()
+
+
+def stopped_from_outside(session, record: dict) -> None:
+    """A step's stream that ended "stopped" without a stop of this run was stopped from outside
+    (a notebook widget's Stop names the stream in flight): the whole run stops there too."""
+    if record.get("kind") == "end" and record.get("reason") == "stopped" and not session.stop_reason:
+        session.request_stop("stopped")
 
 
 def sleep_unless_stopped(session, seconds: float) -> bool:
