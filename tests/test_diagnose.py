@@ -68,6 +68,8 @@ def test_a_lock_order_deadlock_and_what_else_waits(version, tmp_path):
         assert "'busy'" in finding(d, "still running")["evidence"]
         assert "MainThread" in finding(d, "did not move")["evidence"]
         assert "ACCOUNTS_LOCK and LEDGER_LOCK" in d["cause"]
+        gil = finding(d, "GIL")  # the GIL step ran, and clears the GIL
+        assert "not the cause" in gil["evidence"] and records[gil["records"][0]]["kind"] == "gil_stats"
         for line in d["next"]:
             parse_command(line)
     finally:
@@ -87,6 +89,33 @@ def test_waiting_for_work_and_running(version, tmp_path, mode, verdict):
             assert d["next"][0] in ("diagnose slow -d 1", "perf -d 1")  # profile what runs
         for line in d["next"]:
             parse_command(line)
+    finally:
+        unharmed(t)
+
+
+def test_gil_starvation_names_the_hog(tmp_path):
+    """A thread holding the GIL in long C calls: the verdict is GIL starvation, not a lock wait,
+    and it names the hog, where it holds the GIL, and who waits (one version: the logic is the
+    client's; gilstat's hooks are tested on every version in test_gilstat.py)."""
+    t = Target("3.13", "deadlock.py", tmp_path, "gil")
+    try:
+        report = t.report()
+        hold = f"{os.path.basename(report['file'])}:{report['lines']['hog-hold']}"
+        records, d = diagnose(t)
+        assert d["classification"] == "gil_starvation", d
+        assert d["summary"].startswith("GIL starvation: 'hog' holds the GIL")
+        found = finding(d, "'hog' starves the other threads of the GIL")
+        assert "'worker'" in found["evidence"] and "a C call that keeps the GIL" in found["evidence"]
+        assert {records[i]["kind"] for i in found["records"]} <= {"gil_stats", "gil_event"}
+        assert "gil_stats" in {records[i]["kind"] for i in found["records"]}
+        if f"in hold_gil ({hold})" not in found["evidence"]:  # the holder's stack is exact ~40% of holds
+            assert "in hog (" in found["evidence"] or "in hold_gil (" in found["evidence"], found
+        assert "no lock of the program's" in d["cause"]
+        assert "Deadlock" not in " ".join(f["title"] for f in d["findings"])
+        for line in d["next"]:
+            parse_command(line)
+        before = t.report()["counts"]["holds"]
+        t.wait_report(lambda r: r["counts"]["holds"] > before + 2)  # still running as before
     finally:
         unharmed(t)
 

@@ -310,3 +310,31 @@ async def test_attach_to_a_kernel_of_this_server(jp_fetch):
         await fetch_json(jp_fetch, "flight", "sessions", session["id"], method="DELETE")
     finally:
         await jp_fetch("api", "kernels", kernel["id"], method="DELETE")
+
+
+async def test_the_sidebar_stops_a_diagnose_and_gets_its_diagnosis(jp_fetch, jp_ws_fetch, tmp_path):
+    """Stop in the sidebar during a diagnose: the run ends within the server's grace, with the
+    records so far and a diagnosis marked stopped."""
+    from conftest import Target
+
+    t = Target("3.13", "deadlock.py", tmp_path, "queue")
+    try:
+        session_id = await attach_session(jp_fetch, t.pid)
+        ws = await jp_ws_fetch("flight", "sessions", session_id, "stream")
+        ws.write_message(json.dumps({"command": "diagnose hang -d 30"}))
+        await asyncio.sleep(2.0)
+        stopped_at = asyncio.get_running_loop().time()
+        ws.write_message(json.dumps({"stop": True}))
+        messages = [await next_message(ws)]
+        while "end" not in messages[-1]:
+            messages.append(await next_message(ws))
+        assert asyncio.get_running_loop().time() - stopped_at < 2.0  # before the server drops the connection
+        records = [m["record"] for m in messages if "record" in m]
+        diagnosis = records[-1]
+        assert diagnosis["kind"] == "diagnosis" and diagnosis["stopped"] is True, records
+        assert diagnosis["classification"] == "waiting"  # what the samples so far showed
+        assert "the empty queue jobs" in " ".join(f["evidence"] for f in diagnosis["findings"])
+        assert messages[-1] == {"end": True, "interrupted": True}
+        ws.close()
+    finally:
+        assert "Traceback" not in t.stop()

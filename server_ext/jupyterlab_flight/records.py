@@ -851,6 +851,68 @@ class TorchTensorsRecord(TypedDict):
     largest: list[TorchTensor]
 
 
+class ExceptionFrame(TypedDict):
+    function: str
+    file: str
+    line: int
+    module: str | None
+
+
+class ExceptionSite(ExceptionFrame):
+    count: int  # exceptions of the group this ``except`` kept
+
+
+class ExceptionExample(TypedDict):
+    message: str
+    thread_name: str
+    time: float
+    stack: list[ExceptionFrame]  # outermost first, down to the raising frame
+
+
+class ExceptionThreadCount(TypedDict):
+    name: str
+    count: int
+
+
+class ExceptionGroup(TypedDict):
+    type: str
+    type_module: str | None
+    pattern: str  # the message with numbers and ids folded (<n>, <hex>, <uuid>, <id>)
+    count: int
+    first: float
+    last: float
+    threads: list[ExceptionThreadCount]  # at most 3
+    samples: list[str]  # up to 3 distinct messages
+    caught: list[ExceptionSite]  # where they were caught (process-wide only), most first
+    caught_elsewhere: int  # past the 5 sites kept
+    not_caught: int  # no Python code caught them (caught in C, still on their way, or fatal)
+    function: str  # the raising function (qualified)
+    module: str | None
+    file: str
+    line: int
+    example: ExceptionExample
+
+
+class ExceptionCount(TypedDict):
+    type: str
+    count: int
+
+
+class ExceptionsRecord(TypedDict):
+    v: int
+    kind: Literal["exceptions"]
+    mechanism: str  # sys.monitoring | probe
+    scope: str  # process | method
+    method: str | None
+    tool_id: int | None  # the sys.monitoring tool id used (freed at the end)
+    duration_s: float
+    reason: str  # why it ended: timeout | stopped | detached
+    raised: int
+    groups: list[ExceptionGroup]  # most raised first, at most 200
+    overflow: list[ExceptionCount]  # past the group limit, by type
+    fate_tracked: bool  # whether ``caught`` / ``not_caught`` are known
+
+
 class DiagnosisFinding(TypedDict):
     title: str
     evidence: str  # one sentence naming threads, locks, functions, files:lines, figures
@@ -869,6 +931,7 @@ class DiagnosisRecord(TypedDict):
     findings: list[DiagnosisFinding]
     next: list[str]  # command lines to run next (each parses)
     missing: list[str]  # steps' commands this version does not have
+    stopped: bool  # Stop / Ctrl-C / --timeout ended the run early: what the steps so far found
 
 
 RECORD_TYPES: dict[str, type] = {
@@ -902,4 +965,5 @@ RECORD_TYPES: dict[str, type] = {
     "gil_stats": GilStatsRecord,
     "gil_event": GilEventRecord,
     "diagnosis": DiagnosisRecord,
+    "exceptions": ExceptionsRecord,
 }

@@ -68,6 +68,11 @@ const FACTS: { [K in RecordKind]: (r: IRecordKinds[K]) => string[] } = {
     r.summary,
     ...r.findings.map(f => f.title),
     ...r.next
+  ],
+  exceptions: r => [
+    `${r.raised} raised`,
+    ...r.groups.map(g => g.pattern),
+    ...r.groups.map(g => g.function)
   ]
 };
 

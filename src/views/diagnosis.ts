@@ -31,6 +31,7 @@ export interface IDiagnosisRecord extends IRecordBase {
   findings: IDiagnosisFinding[];
   next: string[];
   missing: string[];
+  stopped?: boolean;
 }
 
 export function renderDiagnosis(record: IDiagnosisRecord): HTMLElement {
@@ -50,13 +51,19 @@ export function renderDiagnosis(record: IDiagnosisRecord): HTMLElement {
         text: `confidence ${confidence}%`
       })
     ]),
-    record.problem !== record.workflow
+    str(record.problem).split(' ')[0] !== record.workflow
       ? el('div', {
           className: 'jp-flight-muted',
           text: `problem: ${str(record.problem)}`
         })
       : null,
-    el('div', { text: str(record.summary) })
+    el('div', { text: str(record.summary) }),
+    record.stopped
+      ? el('div', {
+          className: 'jp-flight-muted',
+          text: 'stopped early: what the steps so far found (the others were skipped)'
+        })
+      : null
   ]);
   if (findings.length) {
     root.appendChild(el('div', { text: 'evidence:' }));

@@ -15,6 +15,7 @@ import {
 } from './records';
 import { memDiffGroup, renderMemRefs, renderMemSummary } from './mem';
 import { renderDiagnosis } from './diagnosis';
+import { renderExceptions } from './exceptions';
 import { renderJob } from './job';
 import { profileGroup } from './profile';
 import { renderReload } from './reload';
@@ -53,6 +54,7 @@ export function registerBuiltinViews(registry: IViewRegistry): void {
   registry.registerView('sessions', renderSessions);
   registry.registerView('job', renderJob);
   registry.registerView('diagnosis', renderDiagnosis);
+  registry.registerView('exceptions', renderExceptions);
   registry.registerView('trace', renderTrace);
   registry.registerView('tt_list', renderTtList);
   registry.registerView('tt_detail', renderTtDetail);

@@ -5,12 +5,17 @@
 - "consumer" waits on the empty ``jobs`` queue;
 - "cache-holder" holds a Cache's ``self._lock`` (an RLock) and waits for the unset ``ready``
   event; "cache-reader" waits for ``self._lock`` in Cache.get;
-- "busy" keeps computing (it moves); the main thread sleeps in a loop.
+- "busy" keeps computing (it moves); the main thread sleeps in a loop;
+- mode "gil" instead: "hog" holds the GIL in C calls of about HOG_MS (``any()`` over zeros: no
+  bytecode runs, so the switch interval cannot take the GIL back) with 2 ms pauses, and "worker"
+  runs Python and starves (COUNTS["worker"] counts its loops).
 
 argv[1]: the report (every thread's ident, and the lines where the locks are taken); argv[2]:
-"all" (the default: every thread above), "queue" (the consumer alone) or "busy" (consumer, busy).
+"all" (the default: every thread above), "queue" (the consumer alone), "busy" (consumer, busy) or
+"gil" (hog and worker).
 """
 
+import itertools
 import json
 import queue
 import re
@@ -25,7 +30,8 @@ jobs: queue.Queue = queue.Queue()
 ready = threading.Event()
 both_hold = threading.Barrier(2)
 LINES: dict = {}
-COUNTS = {"busy": 0}
+COUNTS = {"busy": 0, "worker": 0, "holds": 0}
+HOG_MS = 200.0
 
 
 def transfer():
@@ -75,6 +81,36 @@ def busy():
         time.sleep(0.001)
 
 
+def hold_gil(n):
+    return any(itertools.repeat(0, n))  # line: hog-hold
+
+
+def calibrate() -> int:
+    n = 1_000_000
+    while True:
+        t0 = time.perf_counter()
+        hold_gil(n)
+        spent = time.perf_counter() - t0
+        if spent > 0.02:
+            return int(n * HOG_MS / 1000 / spent)
+        n *= 2
+
+
+def hog(n):
+    while True:
+        hold_gil(n)
+        COUNTS["holds"] += 1
+        time.sleep(0.002)
+
+
+def worker():
+    while True:
+        total = 0
+        for i in range(1000):
+            total += i
+        COUNTS["worker"] += 1
+
+
 def _lines():
     with open(__file__) as f:
         for number, text in enumerate(f, 1):
@@ -93,10 +129,14 @@ def main():
         idents[name] = t.ident
 
     mode = sys.argv[2] if len(sys.argv) > 2 else "all"
+    if mode == "gil":
+        start("hog", hog, calibrate())
+        start("worker", worker)
     if mode == "all":
         start("transfer", transfer)
         start("audit", audit)
-    start("consumer", consume)
+    if mode != "gil":
+        start("consumer", consume)
     if mode == "all":
         start("cache-holder", CACHE.refresh)
         time.sleep(0.2)
@@ -105,14 +145,19 @@ def main():
         start("busy", busy)
     time.sleep(0.2)
     idents["MainThread"] = threading.get_ident()
-    with open(REPORT + ".tmp", "w") as f:
-        json.dump({"threads": idents, "lines": LINES, "file": __file__}, f)
     import os
 
-    os.replace(REPORT + ".tmp", REPORT)
+    def report():
+        with open(REPORT + ".tmp", "w") as f:
+            json.dump({"threads": idents, "lines": LINES, "file": __file__, "counts": dict(COUNTS)}, f)
+        os.replace(REPORT + ".tmp", REPORT)
+
+    report()
     print("READY", flush=True)
     while True:
         time.sleep(0.05)
+        if mode == "gil":
+            report()  # the counts: a test sees the hog go on (other modes: the main thread stays put)
 
 
 main()

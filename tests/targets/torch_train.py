@@ -9,6 +9,8 @@ memory history is on, so a test can check that training goes on unharmed after a
 ``--slow`` calls ``Trainer.slow_step`` (a second long) every 5 steps.
 ``--own-profiler`` runs a torch profiler of the target's own on the training thread.
 ``--no-torch`` never imports torch (the command must say so, and not import it either).
+``--keep`` keeps the first layer's activations of every KEEP_EVERY-th step in ``Trainer.kept``
+(512 x 256 float32 on the device, 512 KiB each, never released): tensors that grow.
 """
 
 import json
@@ -18,6 +20,7 @@ import threading
 import time
 
 REPORT = sys.argv[1]
+KEEP_EVERY = 5
 NO_TORCH = "--no-torch" in sys.argv
 
 if not NO_TORCH:
@@ -42,6 +45,7 @@ if not NO_TORCH:
             self.targets = self.inputs[:, :4].sum(dim=1, keepdim=True)
             self.steps = 0
             self.losses = []
+            self.kept = []
 
         def train_step(self):
             self.optimizer.zero_grad()
@@ -49,6 +53,8 @@ if not NO_TORCH:
             loss.backward()
             self.optimizer.step()
             self.steps += 1
+            if "--keep" in sys.argv and self.steps % KEEP_EVERY == 0:
+                self.kept.append(self.model[0](self.inputs).detach())
             value = float(loss.item())
             self.losses.append(value)
             del self.losses[:-50]
@@ -86,6 +92,7 @@ STATE = {"steps": 0, "loss": None, "first_loss": None, "errors": 0, "profiler_en
 
 def state():
     out = dict(STATE)
+    out["kept"] = len(TRAINER.kept) if TRAINER is not None else 0
     if not NO_TORCH:
         out["history"] = bool(DEVICE == "cuda" and torch._C._cuda_isHistoryEnabled())
         out["device"] = DEVICE

@@ -95,6 +95,12 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "COMMAND", "10916", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7"],
+    "exceptions": [
+        "exceptions (sys.monitoring, process-wide, tool id 3, 1.088 s): 410 raised in 2 groups",
+        "'user <n> not found'",
+        "Service.handle (service.py:45) 205",
+        "service.py:34 in Service.lookup",
+    ],
     "diagnosis": [
         "diagnosis (hang): deadlock, confidence 95%",
         "Deadlock between 'audit' and 'transfer'",

@@ -95,6 +95,11 @@ FACTS = {
     "end": ["(end: reached the -n limit; hooks removed)"],
     "processes": ["PID", "PYTHON", "10916", "3.11", "25 MB", "6f0c2a41 analysis.ipynb (this kernel)"],
     "sessions": ["* 10916", "3.11.7", "/root/.pyenv/versions/3.11.7/bin/python", "  11020"],
+    "exceptions": [
+        "exceptions (sys.monitoring, process-wide, tool id 3, 1.088 s): 410 raised in 2 groups",
+        "205    188.4  KeyError    'user <n> not found'         Service.lookup (service.py:34)  Service.handle (service.py:45) 205",
+        "    service.py:34 in Service.lookup",
+    ],
     "diagnosis": [
         "diagnosis (hang): deadlock, confidence 95%",
         "  1. Deadlock between 'audit' and 'transfer'  [records #1, #2]",

@@ -17,23 +17,27 @@ MAX_DURATION = 120.0
 
 
 def _build(ns) -> DiagnoseRequest:
-    from ..diagnose.router import AVAILABLE, WORKFLOWS, route
+    from ..diagnose.router import WORKFLOWS, route
 
     problem = " ".join(ns.problem)
     if not problem.strip():
         raise CommandSyntaxError(f"diagnose: say the problem: one of {', '.join(WORKFLOWS)}, or a sentence")
     if not 0 < ns.duration <= MAX_DURATION:
         raise CommandSyntaxError(f"-d must be more than 0 and at most {MAX_DURATION:g} seconds; got {ns.duration:g}")
-    workflow, why = route(problem)
+    if ns.problem[0] in WORKFLOWS:  # named: what follows is the target
+        workflow, why = ns.problem[0], ""
+    else:
+        workflow, why = route(problem)
     if workflow is None:
         raise CommandSyntaxError(f"diagnose: {why}; name a workflow: {', '.join(WORKFLOWS)}")
-    if workflow not in AVAILABLE:
-        raise CommandSyntaxError(
-            f"diagnose: {why}, but the {workflow} workflow is not built yet (this version runs {', '.join(AVAILABLE)})"
-        )
     target = list(ns.problem[1:]) if ns.problem[0] == workflow else []
     if len(target) > 3:
         raise CommandSyntaxError("diagnose: at most module [class] method after the workflow")
+    if workflow == "torch" and len(target) < 2:
+        raise CommandSyntaxError(
+            "diagnose torch: name the training step: diagnose torch module [class] method (e.g. "
+            "diagnose torch __main__ Trainer train_step)"
+        )
     return {
         "problem": problem,
         "workflow": workflow,
@@ -43,14 +47,20 @@ def _build(ns) -> DiagnoseRequest:
     }
 
 
+def _workflows_help() -> str:
+    from ..diagnose.router import WORKFLOWS
+
+    return "; ".join(f"{name}: {text}" for name, text in WORKFLOWS.items())
+
+
 def _run(parsed, session) -> Iterator[dict]:
     import importlib
 
     from ..diagnose.steps import Steps
 
     request = parsed.request
-    steps = Steps(request["problem"], request["workflow"])
-    if request["problem"] != request["workflow"]:
+    steps = Steps(request["problem"], request["workflow"], session)
+    if request["routed"]:  # free text: say which workflow it chose
         yield steps.progress(request["routed"])
     workflow = importlib.import_module(f"..diagnose.{request['workflow']}", __package__)
     yield from workflow.run(steps, session, request)
@@ -58,25 +68,30 @@ def _run(parsed, session) -> Iterator[dict]:
 
 COMMAND = Command(
     "diagnose",
-    "run a diagnosis workflow (hang, slow, memory; or a sentence) and name the cause: findings, evidence, next commands",
+    "run a diagnosis workflow (hang, slow, memory, exception, torch; or a sentence) and name the cause: "
+    "findings, evidence, next commands",
     (
         Option(
             ("problem",),
-            "hang | slow | memory, then optionally module [class] method (slow: the method to trace); "
-            "or free text (exception, torch: routed to, not built yet)",
+            "a workflow, then optionally module [class] method (slow: the method to trace; exception: the "
+            "method whose escaping exceptions to count, needed before 3.12; torch: the training step, "
+            "needed), or free text routed to one. " + _workflows_help(),
             nargs="+",
             metavar="PROBLEM",
         ),
         Option(("-d", "--duration"), "seconds the workflow samples for", default=3.0, type=float, metavar="SECONDS"),
     ),
     _build,
-    usage="diagnose {hang,slow,memory} [module [class] method] [-d SECONDS] | diagnose TEXT",
+    usage="diagnose {hang,slow,memory,exception,torch} [module [class] method] [-d SECONDS] | diagnose TEXT",
     examples=(
         "diagnose hang",
         "diagnose hang -d 5",
         "diagnose slow -d 10",
         "diagnose slow myapp.service Worker handle",
         "diagnose memory -d 10",
+        "diagnose exception -d 5",
+        "diagnose exception myapp.service Worker handle -d 5",
+        "diagnose torch __main__ Trainer train_step",
         'diagnose "the server stopped answering"',
     ),
     where=CLIENT,
@@ -93,6 +108,10 @@ COMMAND = Command(
         "mem_summary",
         "mem_diff",
         "mem_refs",
+        "exceptions",
+        "torch_tensors",
+        "torch_profile",
+        "torch_memory",
         "end",
         "diagnosis",
         "error",

@@ -163,7 +163,7 @@ class HelpRequest(TypedDict):
 class DiagnoseRequest(TypedDict):
     problem: str  # as given: a workflow's name (and target) or free text
     workflow: str  # the workflow it runs (diagnose/router.py)
-    routed: str  # which workflow was chosen and why
+    routed: str  # for free text: which workflow was chosen and why ("" when named)
     target: list[str]  # module [class] method, or []
     duration: float
 

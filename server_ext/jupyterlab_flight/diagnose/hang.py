@@ -6,11 +6,16 @@ Steps (read-only):
    ``locks``: frames, locks held from ``with`` blocks / ``acquire()`` calls and RLock owners,
    what each thread waits on); threads whose frames never changed and that used (almost) no CPU did not move;
 3. ``stack`` again (the last of the interval);
-4. ``stack --native`` (pystack, from outside) when threads are stuck outside any wait we name.
+4. ``gilstat on 10 HOLD S -n 1`` (S = SECONDS, at most 1.5): one report, and the holds longer
+   than HOLD_MS with the holder's stack: whether the threads wait for the GIL rather than a lock;
+5. ``stack --native`` (pystack, from outside) when threads are stuck outside any wait we name.
 
 A cycle of "waits for a lock held by" is a deadlock; a thread waiting on a lock held by a thread
 that waits on something else is blocked behind it; threads on an empty queue or an unset event
-wait for work or a signal; threads whose frames changed are running.
+wait for work or a signal; threads whose frames changed are running. When the GIL is busy, one
+thread holds it in long holds (HOLD_MS or more: no bytecode runs during them, so the switch
+interval cannot take it back: a C call that keeps the GIL) and the others wait for it most of the
+time, the process starves for the GIL: nothing waits on a lock of the program's.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ import time
 from collections.abc import Iterator
 
 from ..errors import FlightError
-from .router import AVAILABLE
-from .steps import Steps, short
+from .slow import _sub
+from .steps import Steps, short, sleep_unless_stopped
 
 LOCKS = ("lock", "rlock", "condition", "semaphore")
 BUSY_SHARE = 0.05  # a thread that used more CPU than this share of the interval is running
+HOLD_MS = 50.0  # a GIL hold this long is not Python bytecode (the switch interval is 5 ms): C code
+GIL_BUSY_PCT = 80.0  # the GIL held this share of the interval
+HOG_PCT = 50.0  # one thread held it this share
+STARVED_PCT = 50.0  # another thread waited for it this share
 
 
 def _samples(duration: float) -> int:
@@ -100,10 +109,8 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     for i in range(n):
         if session.stop_reason:
             break
-        target = start + duration * i / (n - 1)
-        pause = target - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
+        if sleep_unless_stopped(session, start + duration * i / (n - 1) - time.monotonic()):
+            break  # stopped: the diagnosis says what the samples so far show
         for record in session.client.run("diagnose", {"step": "locks"}):
             if record.get("kind") == "thread_locks":
                 samples.append(record["threads"])
@@ -114,6 +121,19 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     if not samples:
         yield steps.diagnosis("unknown", 0.0, "the lock graph could not be read", "", ["stack --native"])
         return
+    gil, gil_index, holds = None, None, []
+    if steps.has("gilstat") and not session.stop_reason:
+        seconds = min(1.5, duration)
+        yield steps.progress(f"gilstat for {seconds:g} s: do the threads wait for the GIL?")
+        try:
+            for record in _sub(session, f"gilstat on 10 {HOLD_MS:g} {seconds:g} -n 1", seconds + 10):
+                if record.get("kind") == "gil_stats":
+                    gil, gil_index = record, steps.index()
+                elif record.get("kind") == "gil_event" and record.get("event") == "hold":
+                    holds.append((steps.index(), record))
+                yield steps.emit(record)
+        except FlightError as e:
+            yield steps.emit({"v": 1, "kind": "error", "message": f"gilstat: {e}"})
     last_stack = steps.index()
     for record in session.client.run("stack", {"asyncio": False}):
         yield steps.emit(record)
@@ -134,6 +154,8 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     still = [t for t in threads if not moved[t["thread_id"]]]
     running = [t for t in threads if moved[t["thread_id"]]]
     holders = _holders(threads)
+    gil_view = _gil_starvation(gil, gil_index, holds, {t["thread_id"]: t for t in threads})
+    starved = gil_view.get("starved", set()) if gil_view is not None else set()
 
     # waits for a lock: thread -> the thread holding it
     edges: dict = {}
@@ -210,7 +232,8 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
                 f"Thread {_thread(t)} waits for {_what(wait)} {where}{also}; no thread's frames hold it ({state}).",
                 stacks,
             )
-    idle = [t for t in still if t.get("waiting") is None]
+    idle = [t for t in still if t.get("waiting") is None and t["thread_id"] not in starved]
+    idle_finding = None
     if idle:
         listed = "; ".join(
             f"{_thread(t)} in {t['frames'][-1]['function']} at {_where(t['frames'][-1])}"
@@ -218,6 +241,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
             for t in idle
             if t.get("frames")
         )
+        idle_finding = len(steps.findings)
         steps.find(
             "Threads that did not move, waiting on nothing we name",
             f"{listed}: a sleep, I/O or a C call.",
@@ -231,6 +255,9 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         )
         steps.find("Threads still running", f"{listed}: their frames changed between samples or they used CPU.", stacks)
 
+    if gil_view is not None:
+        steps.find(*gil_view["finding"])
+
     native_index = None
     if idle and steps.has("stack") and not session.stop_reason:
         yield steps.progress("native frames of the threads that did not move (stack --native, pystack)")
@@ -242,8 +269,8 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         except FlightError as e:
             native_index = None
             yield steps.emit({"v": 1, "kind": "message", "text": f"no native frames: {e}"})
-        if native_index is not None:
-            steps.findings[-1 - bool(running)]["records"].append(native_index)
+        if native_index is not None and idle_finding is not None:
+            steps.findings[idle_finding]["records"].append(native_index)
 
     blocked = [t for t in still if t["thread_id"] in edges]
     waiting = [t for t in still if t.get("waiting") and t["thread_id"] not in edges]
@@ -259,6 +286,10 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
             "one order everywhere (or one lock for both), or acquire with a timeout"
         )
         verdict, confidence = "deadlock", 0.95
+    elif starved:
+        assert gil_view is not None
+        summary, cause = gil_view["summary"], gil_view["cause"]
+        verdict, confidence = "gil_starvation", 0.8
     elif blocked:
         summary = f"{len(blocked)} thread(s) blocked on locks held by other threads: " + ", ".join(
             _thread(t) for t in blocked
@@ -273,13 +304,72 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         summary = "not hung: " + ", ".join(_thread(t) for t in running) + " kept running"
         cause = "the process works; if it is slow, profile it"
         verdict, confidence = "running", 0.6
-        next_.insert(0, f"diagnose slow -d {duration:g}" if "slow" in AVAILABLE else f"perf -d {duration:g}")
+        next_.insert(0, f"diagnose slow -d {duration:g}")
     else:
         summary = "no thread moved and none waits on a lock, queue or event we can name"
         cause = "a sleep, blocking I/O or a native call: see the native frames"
         verdict, confidence = "stuck", 0.4
     if running and verdict != "running":
         next_.append(f"perf -d {duration:g}")
-    if steps.has("gilstat"):
+    if verdict == "gil_starvation":
+        next_ = [f"perf -d {max(duration, 5):g} --gil --native", f"gilstat on 10 {HOLD_MS:g} 2 -n 3", "stack --native"]
+    elif steps.has("gilstat") and gil is None:
         next_.append("gilstat on 10 10 2 -n 1")
     yield steps.diagnosis(verdict, confidence, summary, cause, next_)
+
+
+def _gil_starvation(gil, gil_index, holds: list, by_ident: dict) -> dict | None:
+    """What the GIL report says: ``finding`` (title, evidence, records) and, when the threads
+    starve for the GIL, ``summary``, ``cause`` and the ``starved`` thread ids; None without one."""
+    if gil is None:
+        return None
+    rows = gil.get("threads", [])
+    if not rows:
+        return {"finding": ("GIL", f"{gil['verdict']}.", [gil_index])}
+    hog = max(rows, key=lambda r: r["total"].get("hold_pct") or 0)
+    total = hog["total"]
+    starved = [r for r in rows if r is not hog and (r["total"].get("wait_pct") or 0) >= STARVED_PCT]
+    long_holds = (total.get("max_hold_ms") or 0) >= HOLD_MS
+    hogs = (total.get("hold_pct") or 0) >= HOG_PCT
+    if not (starved and long_holds and hogs):
+        why = (
+            "no thread waits for it most of the time"
+            if not starved
+            else f"no thread holds it most of the time in holds of {HOLD_MS:g} ms or more"
+        )
+        return {"finding": ("GIL", f"{gil['verdict']}: not the cause ({why}).", [gil_index])}
+    # where the hog holds it: the most frequent innermost frame of its long holds (the stack is
+    # the holder's at the hold's end: exact when ``stack_exact``), else where the lock graph saw it
+    own = [(i, e) for i, e in holds if e.get("thread_id") == hog["thread_id"] and e.get("stack")]
+    places: dict = {}
+    for _, event in own:
+        top = event["stack"][-1]
+        key = (top["function"], top["file"], top["line"])
+        places[key] = places.get(key, 0) + 1
+    where = ""
+    if places:
+        function, file, line = max(places, key=lambda k: places[k])
+        where = f" in {function} ({short(file)}:{line})"
+    elif hog["thread_id"] in by_ident and by_ident[hog["thread_id"]].get("frames"):
+        frame = by_ident[hog["thread_id"]]["frames"][-1]
+        where = f" in {frame['function']} ({short(frame['file'])}:{frame['line']})"
+    waited = ", ".join(f"'{r['name']}' {r['total']['wait_pct']:.0f}%" for r in starved)
+    holds_text = f"{len(own)} holds of {HOLD_MS:g} ms or more" if own else "long holds"
+    evidence = (
+        f"Thread '{hog['name']}' held the GIL {total['hold_pct']:.0f}% of {gil['elapsed_s']:g} s{where}, "
+        f"{holds_text}, the longest {total['max_hold_ms']:.0f} ms; {waited} of the time waiting for it. "
+        "Holds that long run no bytecode (the switch interval is 5 ms): a C call that keeps the GIL."
+    )
+    return {
+        "finding": (
+            f"'{hog['name']}' starves the other threads of the GIL",
+            evidence,
+            [gil_index, *(i for i, _ in own[:3])],
+        ),
+        "starved": {r["thread_id"] for r in starved},
+        "summary": f"GIL starvation: '{hog['name']}' holds the GIL{where} for up to {total['max_hold_ms']:.0f} ms "
+        f"at a time; {waited} waiting for it",
+        "cause": f"a long C call in '{hog['name']}'{where} keeps the GIL (no bytecode runs, so the switch interval "
+        "cannot hand it over): release the GIL in that extension (Py_BEGIN_ALLOW_THREADS), cut the work into "
+        "smaller calls, or move it to a process; no lock of the program's is involved",
+    }

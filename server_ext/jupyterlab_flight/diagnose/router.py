@@ -1,8 +1,24 @@
-"""Which workflow a problem names: a workflow's name, or free text routed by the seed's keywords."""
+"""The diagnosis workflows, each with a one-line description (the one list front doors and
+assistants read), and which one a problem names: a workflow's name, or free text routed by the
+seed's keywords."""
 
 from __future__ import annotations
 
 import re
+
+# workflow -> what it does, in one line (diagnose --help, docs/commands.md, assistants)
+WORKFLOWS: dict[str, str] = {
+    "hang": "threads that move and stuck ones, the lock graph (who waits on what, held by whom), deadlock "
+    "cycles, queue and event waits, GIL starvation",
+    "slow": "perf (hottest functions, application code told apart), gilstat (GIL-bound?), a trace of the "
+    "hottest application function or the given method",
+    "memory": "mem summary, diff by type over the interval, a collection, mem refs of the top growing type, "
+    "RSS against Python objects",
+    "exception": "exceptions raised over the interval grouped by type, message pattern and raising function, "
+    "where they were caught, one full example stack each (process-wide on 3.12+, else the given method)",
+    "torch": "torch tensors twice (growth by shape and device), a profile of the given step (top ops, "
+    "host-device copies, synchronisations), torch memory -r of the step (peak, what is live at it)",
+}
 
 # workflow -> the words that send a free-text problem there (the seed's /diagnose router), in order
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -30,9 +46,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "exception": ("exception", "error", "traceback", "raise", "raises", "fail", "fails", "crash", "500"),
     "torch": ("torch", "pytorch", "cuda", "gpu", "tensor", "training", "model"),
 }
-WORKFLOWS = tuple(KEYWORDS)
-# the workflows this version runs (the others are routed to and said to be missing)
-AVAILABLE = ("hang", "slow", "memory")
+assert tuple(KEYWORDS) == tuple(WORKFLOWS)
 
 
 def route(problem: str) -> tuple[str | None, str]:
@@ -49,5 +63,5 @@ def route(problem: str) -> tuple[str | None, str]:
             scores[workflow] = hits
     if not scores:
         return None, f"no workflow's keywords in {problem!r}"
-    best = max(scores, key=lambda w: (len(scores[w]), -WORKFLOWS.index(w)))
+    best = max(scores, key=lambda w: (len(scores[w]), -tuple(WORKFLOWS).index(w)))
     return best, f"chose {best} for {problem!r} (matched {', '.join(repr(h) for h in scores[best])})"

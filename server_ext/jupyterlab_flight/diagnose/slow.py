@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from ..commands.parser import parse_command
 from ..errors import FlightError
-from .steps import Steps, short
+from .steps import Steps, short, stopped_from_outside
 
 GIL_WAIT_PCT = 20.0  # with two threads or more wanting the CPU, one waiting this share of the time: GIL-bound
 BUSY_SHARE = 0.5  # a thread on the CPU for half the interval is busy
@@ -43,7 +43,9 @@ def _sub(session, line: str, seconds: float | None = None) -> Iterator[dict]:
     parsed = parse_command(line)
     runner = parsed.command.run
     if runner is not None:
-        yield from runner(parsed, session)
+        for record in runner(parsed, session):
+            stopped_from_outside(session, record)
+            yield record
         return
     timer = None
     if seconds is not None:
@@ -51,7 +53,9 @@ def _sub(session, line: str, seconds: float | None = None) -> Iterator[dict]:
         timer.daemon = True
         timer.start()
     try:
-        yield from session.client.run(parsed.name, parsed.request, long_running=parsed.long_running)
+        for record in session.client.run(parsed.name, parsed.request, long_running=parsed.long_running):
+            stopped_from_outside(session, record)
+            yield record
     finally:
         if timer is not None:
             timer.cancel()

@@ -10,9 +10,10 @@ class Steps:
     """Counts the records a workflow yields (a finding names them by index) and makes its
     progress lines and its diagnosis."""
 
-    def __init__(self, problem: str, workflow: str):
+    def __init__(self, problem: str, workflow: str, session=None):
         self.problem = problem
         self.workflow = workflow
+        self.session = session  # its stop_reason says whether the run was stopped early
         self.count = 0
         self.findings: list = []
         self.missing: list = []
@@ -56,6 +57,9 @@ class Steps:
             "findings": self.findings,
             "next": [line for line in next_ if line.split()[0] in COMMANDS],
             "missing": self.missing,
+            # Stop, Ctrl-C, a kernel interrupt or --timeout ended the run early: what the steps so
+            # far found (the workflows skip the steps left)
+            "stopped": bool(self.session is not None and self.session.stop_reason),
         }
         return self.emit(record)
 
@@ -63,6 +67,53 @@ class Steps:
 def run_agent(session, command: str, args: dict) -> Iterator[dict]:
     """One agent command's records (errors come back as records)."""
     return session.client.run(command, args)
+
+
+def agent_stream(session, command: str, args: dict, seconds: float) -> Iterator[dict]:
+    """A streaming agent command's records, stopped after ``seconds`` at the latest (a stop from
+    the front door ends it sooner: the session sends it to the request in flight)."""
+    import threading
+
+    timer = threading.Timer(seconds, session.client.stop, ("timeout",))
+    timer.daemon = True
+    timer.start()
+    try:
+        for record in session.client.run(command, args, long_running=True):
+            stopped_from_outside(session, record)
+            yield record
+    finally:
+        timer.cancel()
+
+
+def stopped_from_outside(session, record: dict) -> None:
+    """A step's stream that ended "stopped" without a stop of this run was stopped from outside
+    (a notebook widget's Stop names the stream in flight): the whole run stops there too."""
+    if record.get("kind") == "end" and record.get("reason") == "stopped" and not session.stop_reason:
+        session.request_stop("stopped")
+
+
+def sleep_unless_stopped(session, seconds: float) -> bool:
+    """Sleep up to ``seconds``, waking early when the run is stopped; True if it was."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not session.stop_reason:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(left, 0.05))
+    return True
+
+
+def method_words(module: str | None, qualname: str) -> list | None:
+    """``module [class] method`` for a function's qualified name, or None where a command cannot
+    name it (nested functions, lambdas, module code)."""
+    if not module or "<" in qualname:
+        return None
+    parts = qualname.split(".")
+    if len(parts) > 2:
+        return None
+    return [module, *parts]
 
 
 def short(path: str) -> str:

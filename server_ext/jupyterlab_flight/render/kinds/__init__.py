@@ -6,6 +6,7 @@ a new record family is a module here and a line below.
 
 from . import (
     diagnosis,
+    exceptions,
     gil,
     job,
     lists,
@@ -25,6 +26,7 @@ from . import (
 
 __all__ = [
     "diagnosis",
+    "exceptions",
     "gil",
     "job",
     "lists",

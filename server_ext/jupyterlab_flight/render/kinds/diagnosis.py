@@ -7,6 +7,8 @@ from ...records import DiagnosisRecord
 from ..markup import BOX, MUTED, PRE, escape
 from ..registry import HTML, TEXT
 
+STOPPED = "stopped early: what the steps so far found (the others were skipped)"
+
 
 def _head(record: DiagnosisRecord) -> str:
     return f"diagnosis ({record['workflow']}): {record['classification']}, confidence {record['confidence']:.0%}"
@@ -15,7 +17,9 @@ def _head(record: DiagnosisRecord) -> str:
 @TEXT.renderer("diagnosis")
 def diagnosis_text(record: DiagnosisRecord) -> str:
     lines = [_head(record), f"summary: {record['summary']}"]
-    if record["problem"] != record["workflow"]:
+    if record.get("stopped"):
+        lines.append(STOPPED)
+    if record["problem"].split()[0] != record["workflow"]:
         lines.insert(1, f"problem: {record['problem']}")
     if record["findings"]:
         lines.append("evidence:")
@@ -36,7 +40,9 @@ def diagnosis_text(record: DiagnosisRecord) -> str:
 @HTML.renderer("diagnosis")
 def diagnosis_html(record: DiagnosisRecord) -> str:
     parts = [f"<div><b>{escape(_head(record))}</b></div>", f"<div>summary: {escape(record['summary'])}</div>"]
-    if record["problem"] != record["workflow"]:
+    if record.get("stopped"):
+        parts.append(f'<div style="{MUTED}">{escape(STOPPED)}</div>')
+    if record["problem"].split()[0] != record["workflow"]:
         parts.insert(1, f'<div style="{MUTED}">problem: {escape(record["problem"])}</div>')
     if record["findings"]:
         parts.append("<div>evidence:</div>")

@@ -1,7 +1,6 @@
-"""diagnose's read-only look inside the target: what each thread waits on and which locks it holds.
+"""diagnose step ``locks``: what each thread waits on and which locks it holds (read-only).
 
-The client's ``diagnose`` workflows (server_ext/jupyterlab_flight/diagnose/) orchestrate commands;
-the one thing no other command tells them is the lock graph, read here (step ``locks``):
+The lock graph, which no other command tells the client's ``diagnose hang``:
 
 - every thread's frames (function, file, line, the current source line);
 - what it waits on: the ``self`` of the outermost ``threading``/``queue`` frame under a user
@@ -25,10 +24,8 @@ import re
 import sys
 import time
 
-from .. import threads
-from ..arguments import Arguments
-from ..connection import Connection
-from ..errors import CommandError
+from ... import threads
+from ...connection import Connection
 
 # Some stdlib modules are imported where they are used, not at the agent's start: each
 # would enter the target's sys.modules. Annotations name them through this block only.
@@ -297,7 +294,7 @@ def _frame_locks(frame, sources: _Sources, innermost: bool) -> tuple[list, dict 
     return held, taking
 
 
-def _qualname(frame) -> str:
+def frame_qualname(frame) -> str:
     """co_qualname (3.11+); before, Class.method when the first argument's class (or the class
     itself, for a classmethod) has this code as that name, read from the classes' __dict__."""
     code = frame.f_code
@@ -312,7 +309,7 @@ def _qualname(frame) -> str:
                 found = klass.__dict__.get(code.co_name)
                 if type(found) in (classmethod, staticmethod):
                     found = found.__func__  # type: ignore[union-attr]
-                if type(found) is type(_qualname) and found.__code__ is code:
+                if type(found) is type(frame_qualname) and found.__code__ is code:
                     return f"{klass.__qualname__}.{code.co_name}"
     return code.co_name
 
@@ -341,7 +338,7 @@ def _thread_locks(frame, sources: _Sources) -> dict:
     for i, f in enumerate(chain):
         code = f.f_code
         entry = {
-            "function": _qualname(f),
+            "function": frame_qualname(f),
             "file": code.co_filename,
             "line": f.f_lineno,
             "code": _source_line(code.co_filename, f.f_lineno),
@@ -367,7 +364,7 @@ def _thread_locks(frame, sources: _Sources) -> dict:
             ucode = user.f_code
             waiting.update(
                 via=f"{type(obj).__name__}.{lib.f_code.co_name}",
-                function=_qualname(user),
+                function=frame_qualname(user),
                 file=ucode.co_filename,
                 line=user.f_lineno,
             )
@@ -403,10 +400,8 @@ def _cpu_seconds(ident: int) -> float | None:
         return None
 
 
-def run(args: Arguments, connection: Connection):
-    step = args.text("step")
-    if step != "locks":
-        raise CommandError(f"diagnose: unknown step {step!r}")
+def thread_locks(connection: Connection) -> list:
+    """One ``thread_locks`` record: every thread but the agent's, with its frames, waits and locks."""
     agent = connection.agent
     own = agent.own_thread_idents()
     current = {ident: frame for ident, frame in sys._current_frames().items() if ident not in own}
@@ -432,7 +427,3 @@ def run(args: Arguments, connection: Connection):
         del current
     out.sort(key=lambda t: (not t["main"], t["name"] or "", t["thread_id"]))
     return [{"kind": "thread_locks", "threads": out}]
-
-
-def reset(connection=None) -> None:
-    """Holds nothing between requests."""
