@@ -48,4 +48,5 @@ COMMAND = Command(
     long_running=True,
     once_timeout=ONCE_TIMEOUT_S,
     record_kinds=("message", "gil_stats", "gil_event", "end", "error"),
+    changes=lambda request: "ends the GIL measurement of whichever client runs one" if request["action"] == "off" else "",
 )
