@@ -177,15 +177,16 @@ class _Output:
         if record.get("kind") == "error" or record.get("error"):
             self.failed = True
         part = json.dumps(record, ensure_ascii=False) if self.output == "json" else render_text(record)
-        self.total += len(part) + 1
-        room = self.limit - self.size
+        newline = 1 if self.records > 1 else 0  # the records are joined by newlines
+        self.total += newline + len(part)
+        room = self.limit - self.size - newline
         if self.full or room <= 0 or (self.output == "json" and len(part) > room):  # JSON: whole records only
             self.full = True
             if record.get("kind") in ALWAYS_SHOWN:
                 self.after.append(part)
             return
         self.parts.append(part[:room])
-        self.size += len(self.parts[-1]) + 1
+        self.size += newline + len(self.parts[-1])
 
     def text(self) -> str:
         text = "\n".join(self.parts)
