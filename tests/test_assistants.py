@@ -161,7 +161,9 @@ def test_read_only_refuses_writes_code_and_files(mcp, deadlocked, tmp_path):
     assert not written.exists()
     failed, text = mcp.call("run_command", pid=deadlocked.pid, command="getglobal __main__ LINES -e 'len(target)'")
     assert not failed and str(len(deadlocked.report()["lines"])) in text, text
-    failed, text = mcp.call("run_command", pid=deadlocked.pid, command="getglobal __main__ COUNTS -e \"target.get('busy') > 0\"")
+    failed, text = mcp.call(
+        "run_command", pid=deadlocked.pid, command="getglobal __main__ COUNTS -e \"target.get('busy') > 0\""
+    )
     assert not failed and "True" in text, text
     failed, text = mcp.call("list_sessions")
     assert "yes" in text  # the agent connection is still open: detach was refused
@@ -323,4 +325,3 @@ def test_tcp_peer_uid_names_the_user_of_the_other_end():
                 child.stdin.close()
                 child.wait(10)
     assert tcp_peer_uid("127.0.0.1", 1, port) is None
-

@@ -18,9 +18,9 @@ import shutil
 import sys
 
 from . import __version__
+from .assistants import cli as assistants_cli
 from .commands import LOCAL, OUTSIDE, command_names, help_text, parse_command
 from .errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandSyntaxError, FlightError, internal_error, log
-from .assistants import cli as assistants_cli
 from .render.text import render_text
 from .session import FlightSession
 

@@ -111,7 +111,9 @@ def install(place: Place) -> tuple:
     for rel, data in _contents(place).items():
         path = place.root / rel
         if path.exists() and not _ours(path, manifest, rel):
-            left.append((path, "there already and not installed by us"))
+            left.append(
+                (path, "changed since it was installed" if rel in manifest["files"] else "there already and not ours")
+            )
             continue
         made = [p for p in path.parents if place.root in p.parents and not p.exists()]
         path.parent.mkdir(parents=True, exist_ok=True)

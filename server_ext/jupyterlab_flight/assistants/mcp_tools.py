@@ -113,7 +113,9 @@ def tool_functions(box: Toolbox) -> list:
 
 
 def _workflow_tool(box: Toolbox, workflow: str) -> Callable[..., str]:
-    def tool(pid: Pid, duration_s: Duration = DEFAULT_DIAGNOSE_S, function: Function = "", output: Output = "text") -> str:
+    def tool(
+        pid: Pid, duration_s: Duration = DEFAULT_DIAGNOSE_S, function: Function = "", output: Output = "text"
+    ) -> str:
         return box.diagnose(pid, workflow, duration_s, function, output)
 
     tool.__name__ = tool.__qualname__ = f"diagnose_{workflow}"
