@@ -193,3 +193,8 @@ def test_the_wheel_carries_the_plugin():
     plugin = {f"jupyterlab_flight/assistants/plugin/{p}" for p in files_under(PLUGIN)}
     assert plugin and plugin <= shipped
     assert "jupyterlab_flight/assistants/plugin/.claude-plugin/plugin.json" in shipped
+
+
+def test_ps_lists_the_python_processes():
+    record = json.loads(flight("ps", "--json").stdout)
+    assert record["kind"] == "processes" and os.getpid() in {p["pid"] for p in record["processes"]}  # this test
