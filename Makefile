@@ -1,5 +1,5 @@
 # jupyterlab-flight: two commands on a fresh machine.
-#   make demo   creates .venv, builds everything, starts a demo target and prints how to attach
+#   make demo   creates .venv, builds everything (the MCP SDK too), starts a demo target and prints how to attach
 #   make test   installs what the tests need and runs them all
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -45,6 +45,9 @@ install: system-deps $(BIN)/python
 	@# an editable install does not place the wheel's shared data: enable the server extension by hand
 	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
 	cp jupyter-config/server-config/jupyterlab_flight.json $(VENV)/etc/jupyter/jupyter_server_config.d/
+	@# jupyter-server-mcp (the tests load our tools in it) would bind port 3001 in every Jupyter server
+	@# the tests start: off here, its tests start it on a port of the OS's choosing
+	$(BIN)/jupyter server extension disable --sys-prefix jupyter_server_mcp >/dev/null 2>&1 || true
 
 native:
 	$(MAKE) -C native
@@ -82,6 +85,7 @@ demo: install
 	  echo "  $(BIN)/flight_profiler $$pid                      # interactive prompt: help, stack, getglobal ..."; \
 	  echo "  $(BIN)/flight_profiler $$pid --cmd 'getglobal __main__ CACHE'"; \
 	  echo "  $(BIN)/flight_profiler $$pid --cmd 'vmtool -a getInstances -c __main__ Order -n 3' --json"; \
+	  echo "An AI assistant: $(BIN)/flight_profiler mcp (an MCP server), or install-skills (docs/assistants.md)"; \
 	  token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))'); port=$${PORT:-8888}; \
 	  echo "In JupyterLab, the tour (its first cell starts a demo service of its own):"; \
 	  echo "  http://127.0.0.1:$$port/lab/tree/demo.ipynb?token=$$token"; \

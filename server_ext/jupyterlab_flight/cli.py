@@ -5,6 +5,7 @@ flight_profiler PID --cmd "stack"        run one command and exit (0 ok, 1 error
 flight_profiler PID --cmd "..." --json   one JSON record per line (docs/schema.md)
 flight_profiler PID --job                the job PID belongs to (launcher, ranks, workers), as a tree
 flight_profiler PID --job --cmd "stack"  the command on every process of the job, grouped
+flight_profiler mcp | install-skills | uninstall-skills   for AI assistants (assistants/)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import sys
 
 from . import __version__
+from .assistants import cli as assistants_cli
 from .commands import LOCAL, OUTSIDE, command_names, help_text, parse_command
 from .errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandSyntaxError, FlightError, internal_error, log
 from .render.text import render_text
@@ -30,7 +32,9 @@ def _argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flight_profiler",
         description="Attach to a running Python process (CPython 3.9+, Linux) and inspect it without restarting it.",
-        epilog=help_text() + "\n\nThe agent stays in the target for the next client until 'detach'.",
+        epilog=help_text()
+        + "\n\nThe agent stays in the target for the next client until 'detach'.\n\n"
+        + assistants_cli.EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("pid", type=int, help="the process to attach to")
@@ -246,6 +250,9 @@ def interactive(session: FlightSession) -> int:
 
 
 def main(argv: list | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in assistants_cli.SUBCOMMANDS:
+        return assistants_cli.main(argv)
     parser = _argument_parser()
     args = parser.parse_args(argv)
     if args.cmd is None and not args.job and (args.json or args.timeout is not None):

@@ -74,4 +74,5 @@ COMMAND = Command(
     repl=repl,
     cell_option="-c",
     record_kinds=("console", "error"),
+    changes=lambda request: "runs Python code of the caller's in the target",
 )

@@ -14,6 +14,9 @@ dispatcher read these traits instead of comparing command names:
 - ``cell_option``: the option a ``%%flight`` cell body supplies; ``short_form``: a ``%<name>``
   magic of its own;
 - ``files``: the options that name files written on the client;
+- ``changes``: what a run changes in the target, or runs there beyond observing it (its code,
+  a replayed call, the agent's own state others share), given its request: "" when it only reads;
+- ``expressions``: the options whose values are Python expressions evaluated in the target;
 - ``record_kinds``: the kinds of records it yields (docs/schema.md).
 
 Defaults live in the ``Option``s: argparse fills them in, help texts are generated from them and
@@ -143,6 +146,7 @@ def _shown(value: Any) -> str:
 Build = Callable[[argparse.Namespace], Mapping[str, Any]]  # the request (commands/requests.py)
 Runner = Callable[["ParsedCommand", "FlightSession"], Iterator[dict]]
 Repl = Callable[["ParsedCommand", "FlightSession", Callable[[dict], None], Callable[[str], str]], None]
+Changes = Callable[[Mapping[str, Any]], str]  # request -> what the run changes ("" when it only reads)
 
 
 @dataclass(frozen=True)
@@ -170,11 +174,14 @@ class Command:
     once_timeout: float | None = None  # run once (--cmd) without -n or --timeout, a stream ends after this
     run: Runner | None = None  # for what does not simply go to the agent; None: the agent runs it
     needs_seconds: Callable[[dict], float] | None = None  # the least a request takes (a --timeout below: refused)
+    changes: Changes | None = None  # None: it only reads (observing hooks are removed when it ends)
+    expressions: tuple = ()  # option flags whose values are Python expressions evaluated in the target
 
     def __post_init__(self):
         assert self.where in PLACES and all(place in PLACES for place in self.where_when), self.name
         flags = {flag for option in self.options for flag in option.flags}
         named = [*self.streams_when, *self.interactive_unless, *(f for fs in self.where_when.values() for f in fs)]
+        assert all(flag in flags for flag in (*self.files, *self.expressions)), f"{self.name}: unknown option"
         assert all(flag in flags for flag in named), f"{self.name}: a trait names an unknown option"
         # a trait reads "given" as "not None/False": an option with a real default is always given
         assert all(self.option(flag).default in (None, False) for flag in named), self.name

@@ -14,5 +14,6 @@ COMMAND = Command(
     ends_session=True,
     short_form=False,  # %flight detach is also the notebook verb that forgets the session
     record_kinds=("message",),
+    changes=lambda request: "stops the agent and removes every hook in the target, other clients' too",
     run=lambda parsed, session: session.detach(),
 )

@@ -43,4 +43,5 @@ COMMAND = Command(
         "getglobal app.db POOL -e 'len(target)'",
     ),
     record_kinds=("value", "error"),
+    expressions=("-e",),
 )

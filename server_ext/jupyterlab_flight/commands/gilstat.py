@@ -10,6 +10,7 @@ from .requests import GilstatRequest
 
 MAX_THREADS = 1000
 ONCE_TIMEOUT_S = 30.0  # from --cmd without -n or --timeout, the measurement ends after this
+OFF_CHANGES = "ends the GIL measurement of whichever client runs one"  # off works from any connection
 
 
 def _build(ns) -> GilstatRequest:
@@ -48,4 +49,5 @@ COMMAND = Command(
     long_running=True,
     once_timeout=ONCE_TIMEOUT_S,
     record_kinds=("message", "gil_stats", "gil_event", "end", "error"),
+    changes=lambda request: OFF_CHANGES if request["action"] == "off" else "",
 )

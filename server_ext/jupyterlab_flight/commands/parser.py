@@ -23,6 +23,9 @@ class ParsedCommand:
     where: str = AGENT
     streams: bool = False
     interactive: bool = False
+    changes: str = ""  # what this run changes in the target beyond observing it ("" when it only reads)
+    expressions: tuple = ()  # the Python expressions given, evaluated in the target
+    files: tuple = ()  # the files it writes on the client
 
     @property
     def name(self) -> str:
@@ -117,11 +120,20 @@ def parse_command(line: str, cell: str | None = None) -> ParsedCommand:
             )
         setattr(namespace, command.option(command.cell_option).name, cell)
     where = next((place for place, flags in command.where_when.items() if command.given(namespace, flags)), None)
+    request = dict(command.build(namespace))
+
+    def values(flags: tuple) -> tuple:
+        given = (getattr(namespace, command.option(flag).name, None) for flag in flags)
+        return tuple(value for value in given if value is not None)
+
     return ParsedCommand(
         command,
-        dict(command.build(namespace)),
+        request,
         line,
         where=where or command.where,
         streams=command.streams or command.given(namespace, command.streams_when),
         interactive=bool(command.interactive_unless) and not command.given(namespace, command.interactive_unless),
+        changes=command.changes(request) if command.changes is not None else "",
+        expressions=values(command.expressions),
+        files=values(command.files),
     )

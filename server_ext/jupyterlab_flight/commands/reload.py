@@ -46,4 +46,5 @@ COMMAND = Command(
         "reload --undo",
     ),
     record_kinds=("reload", "error"),
+    changes=lambda request: "swaps a function's code in the running target",
 )

@@ -55,4 +55,5 @@ COMMAND = Command(
     streams=True,
     long_running=True,
     record_kinds=("message", "trace", "end", "error"),
+    expressions=("-f",),
 )

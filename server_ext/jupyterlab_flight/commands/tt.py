@@ -42,6 +42,12 @@ def _build(ns) -> TtRequest:
     return {"action": "delete_all"}
 
 
+_CHANGES = {
+    "replay": "calls the function again with the recorded arguments (its side effects happen again)",
+    "delete": "deletes a recorded call (other clients' too)",
+    "delete_all": "deletes every recorded call (other clients' too)",
+}
+
 COMMAND = Command(
     "tt",
     "time tunnel: record calls (-t), list (-l), show one (-i N), replay it (-i N -p), delete (-d N / -da)",
@@ -90,4 +96,6 @@ COMMAND = Command(
     streams_when=("-t",),
     long_running=True,  # -p runs the target's own function: the target's own switch interval, as for -t
     record_kinds=("message", "tt_record", "end", "tt_list", "tt_detail", "error"),
+    changes=lambda request: _CHANGES.get(request["action"], ""),
+    expressions=("-f",),
 )

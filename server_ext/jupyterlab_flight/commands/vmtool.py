@@ -49,4 +49,5 @@ COMMAND = Command(
         "vmtool -a forceGc",
     ),
     record_kinds=("value", "gc", "error"),
+    expressions=("-e",),
 )

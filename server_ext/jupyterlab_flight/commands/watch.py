@@ -46,4 +46,5 @@ COMMAND = Command(
     streams=True,
     long_running=True,
     record_kinds=("message", "watch", "end", "error"),
+    expressions=("--expr", "-f"),
 )
