@@ -17,6 +17,11 @@ class CustomBuildHook(BuildHookInterface):
         root = self.root
         out = os.path.join(root, "server_ext", "jupyterlab_flight", "_native")
         subprocess.run(["make", "-C", os.path.join(root, "native"), f"OUT={out}"], check=True)
+        # a development build of the labextension (`jlpm build`) writes its own install.json there;
+        # the wheel takes the repository's (shared-data) and refuses a second file at that path
+        stale = os.path.join(root, "server_ext", "jupyterlab_flight", "labextension", "install.json")
+        if os.path.exists(stale):
+            os.remove(stale)
         if self.target_name == "wheel":
             build_data["pure_python"] = False
             build_data["tag"] = "py3-none-linux_x86_64"
