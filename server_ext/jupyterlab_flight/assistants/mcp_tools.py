@@ -36,10 +36,12 @@ WORKFLOW_HELP = {
     "memory": "a process whose memory grows or leaks: objects by type, what grows over the interval, whether a "
     "collection takes it back, and which references (module globals, class attributes, frames) keep the growing "
     "instances alive",
-    "exception": "a process that raises exceptions, errors or fails requests: which functions raise, with what "
-    "arguments, and where",
+    "exception": "a process that raises exceptions, errors or fails requests: exceptions raised over the interval "
+    "grouped by type, message pattern and raising function, where each was caught or that it escaped, with one "
+    "example traceback each (process-wide on Python 3.12+; before 3.12 give the function to watch)",
     "torch": "a PyTorch job that is slow or uses much GPU memory: where a training step spends its time and "
-    "memory (give the step as function)",
+    "memory: tensors that accumulate, one step's top operators, copies and synchronisations, its memory peak "
+    "(the step is required: give it as function)",
 }
 
 
