@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import subprocess
 import sys
@@ -140,3 +141,17 @@ def test_bad_command_lines(target):
         done = flight(str(target.pid), "--cmd", line, "--json")
         assert done.returncode == 2, (line, done.stdout)
         assert expected in json.loads(done.stdout.splitlines()[-1])["message"], line
+
+
+@pytest.mark.parametrize("version", ["3.13"])
+def test_a_reader_that_goes_away_ends_the_stream_quietly(target):
+    # flight_profiler PID --cmd "watch ..." | head -2: no 'internal error', no traceback, exit 0, and
+    # the observation ends in the target (the next watch of the same function starts at once)
+    line = f"{shlex.quote(sys.executable)} -m jupyterlab_flight.cli {target.pid} --cmd 'watch json dump -n 100000'"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{line} | head -2"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.count("\n") == 2, (done.stdout, done.stderr)
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    rc, records = flight_json(target.pid, "watch json dump -n 1")
+    assert rc == 0 and [r["kind"] for r in records if r["kind"] == "watch"] == ["watch"]

@@ -156,6 +156,8 @@ def run_once(session: FlightSession, line: str, out: Output, timeout: float | No
     except FlightError as e:
         out.error(e.message)
         return e.exit_code
+    except BrokenPipeError:
+        raise  # the reader of stdout went away (| head): entry() ends quietly, the stream with it
     except Exception as e:  # a bug of ours: one line here, the traceback in the log
         out.error(internal_error(e, "flight_profiler").message)
         return EXIT_ERROR
