@@ -155,6 +155,31 @@ def test_the_kernel_interrupt_still_stops_a_live_stream(manager, kernel, observe
     assert observed.wait_report(lambda r: r["codes_original"] and not r["monitoring_tools"])
 
 
+def test_stop_of_a_diagnosis_in_a_notebook_keeps_what_it_gathered(manager, kernel, observed):
+    # a diagnosis runs in the kernel (its steps are the agent's streams one after another): the
+    # widget's Stop interrupts the kernel, and the run ends with a diagnosis marked stopped
+    run_cell(kernel, "%load_ext jupyterlab_flight")
+    run_cell(kernel, f"%flight attach {observed.pid}")
+    interrupted: list = []
+
+    def interrupt_once_it_streams(message):
+        if message["msg_type"] == "comm_msg" and not interrupted:
+            time.sleep(1.0)  # into the first steps
+            manager.interrupt_kernel()
+            interrupted.append(time.monotonic())
+
+    started = time.monotonic()
+    messages = run_cell(kernel, "%flight diagnose hang -d 30", on_message=interrupt_once_it_streams, timeout=90)
+    assert interrupted and not of_type(messages, "error"), of_type(messages, "error")
+    assert time.monotonic() - started < 25  # -d 30: the interrupt ended it
+    [final] = of_type(messages, "update_display_data")
+    records = final["content"]["data"][MIME]["records"]
+    [diagnosis] = [r for r in records if r["kind"] == "diagnosis"]
+    assert diagnosis["stopped"] is True and diagnosis["workflow"] == "hang"
+    assert len(of_type(messages, "comm_close")) == 1
+    assert observed.wait_report(lambda r: r["codes_original"] and not r["monitoring_tools"])
+
+
 def test_widgets_off_and_non_stream_commands_use_plain_displays(kernel, observed):
     run_cell(kernel, "%load_ext jupyterlab_flight")
     run_cell(kernel, f"%flight attach {observed.pid}")
