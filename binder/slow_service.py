@@ -53,7 +53,8 @@ def handle(raw):
 def request_loop(seed):
     rng = random.Random(seed)
     while True:
-        sku = f"SKU-{rng.randrange(len(CATALOG)):05d}"
+        # the newest products, at the end of the list, sell most: every scan passes half the catalog
+        sku = f"SKU-{rng.randrange(len(CATALOG) // 2, len(CATALOG)):05d}"
         handle(json.dumps({"sku": sku, "quantity": rng.randint(1, 5)}))
 
 

@@ -194,7 +194,7 @@ def test_slow_service(tmp_path):
     assert len(profile_html) == 2
     for segment in profile_html:
         assert "<svg" in segment and "<table" in segment  # the flame graph inline, the top functions a table
-        assert "lookup" in visible_text(segment)
+    assert "lookup" in visible_text(profile_html[0])  # after the fix lookup is too quick to be sampled at all
     assert "compared with" in visible_text(profile_html[1])  # the differential one says against what
     traces = [visible_text(s) for s in result_segments(page) if "&gt; trace __main__ handle" in s]
     assert len(traces) == 2 and "lookup  " in traces[0]  # the call tree: lookup under handle, before the fix
