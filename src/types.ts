@@ -490,6 +490,20 @@ export interface IProfileThread {
 }
 
 /**
+ * With `--baseline`: a function whose share of self samples moved (perf/baseline.py).
+ */
+export interface IProfileChange {
+  function: string;
+  file: string | null;
+  self_pct: number;
+  base_self_pct: number;
+  /**
+   * `self_pct - base_self_pct`, in percentage points.
+   */
+  delta_pct: number;
+}
+
+/**
  * A row of a `profile` record's top functions (by self samples; functions merged across their
  * call sites, a recursive function's samples counted once).
  */
@@ -555,7 +569,14 @@ export interface IProfileRecord extends IRecordBase {
   /**
    * `--baseline`: what the nodes' `base` counts come from.
    */
-  baseline?: { source: string; samples: number } | null;
+  baseline?: {
+    source: string;
+    samples: number;
+    /**
+     * The functions whose share of self samples moved most (gone ones included), largest first.
+     */
+    changes?: IProfileChange[];
+  } | null;
   /**
    * `-f`: the file written.
    */

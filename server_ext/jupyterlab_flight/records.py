@@ -376,9 +376,23 @@ class Pruned(TypedDict):
     samples: int
 
 
-class ProfileBaseline(TypedDict):
+class ProfileChange(TypedDict):
+    """A function whose share of self samples moved against the baseline (perf/baseline.py)."""
+
+    function: str
+    file: str | None
+    self_pct: float
+    base_self_pct: float
+    delta_pct: float  # self_pct - base_self_pct, in percentage points
+
+
+class _ProfileBaselineRequired(TypedDict):
     source: str
     samples: int
+
+
+class ProfileBaseline(_ProfileBaselineRequired, total=False):
+    changes: list[ProfileChange]
 
 
 class ProfileFile(TypedDict, total=False):

@@ -438,6 +438,52 @@ describe('profile view', () => {
     expect(diffFill(1, 1, true)).toMatch(/^hsl\(0,/);
   });
 
+  it('lists what changed most against the baseline, gone functions too', () => {
+    const plain = view(fixture());
+    const none = plain.node.querySelector(
+      '.jp-flight-profile-changes-box'
+    ) as HTMLElement;
+    expect(none.hidden).toBe(true);
+    const r = fixture();
+    r.baseline = {
+      source: 'before.txt',
+      samples: 1000,
+      changes: [
+        {
+          function: 'lookup',
+          file: '/srv/app.py',
+          self_pct: 0,
+          base_self_pct: 61.2,
+          delta_pct: -61.2
+        },
+        {
+          function: 'render',
+          file: '/srv/app.py',
+          self_pct: 30.4,
+          base_self_pct: 12,
+          delta_pct: 18.4
+        }
+      ]
+    };
+    const v = view(r);
+    const box = v.node.querySelector(
+      '.jp-flight-profile-changes-box'
+    ) as HTMLElement;
+    expect(box.hidden).toBe(false);
+    const rows = Array.from(box.querySelectorAll('tbody tr')).map(tr =>
+      Array.from(tr.querySelectorAll('td')).map(td => td.textContent)
+    );
+    expect(rows).toEqual([
+      ['-61.2', '61.2', '0.0', 'lookup', '/srv/app.py'],
+      ['+18.4', '12.0', '30.4', 'render', '/srv/app.py']
+    ]);
+    expect(box.querySelector('.jp-mod-shrank')!.textContent).toBe('-61.2');
+    expect(box.querySelector('.jp-mod-grew')!.textContent).toBe('+18.4');
+    // a newer snapshot of the stream without changes hides the table again
+    v.update({ ...r, baseline: { source: 'before.txt', samples: 1000 } });
+    expect(box.hidden).toBe(true);
+  });
+
   it('says what was pruned and that the downloads lack those frames', () => {
     const r = fixture();
     // json.dumps and its child left out: 12 samples stay in handle's total

@@ -13,6 +13,7 @@ import {
   IProfileNode,
   IProfileRecord,
   IProfileThread,
+  IProfileChange,
   IProfileTopRow
 } from '../types';
 import { download, EXPORTS, LEFT_OUT_FRAME } from './exports';
@@ -72,6 +73,49 @@ function threadLabel(t: IProfileThread): string {
     return `thread ${str(t.thread_id)}${pid ? ` (${pid})` : ''}`;
   }
   return `${str(t.name)} (${str(t.thread_id)}${pid ? ` · ${pid}` : ''})`;
+}
+
+/**
+ * The columns of the table of what changed against a baseline.
+ */
+function changeColumns(): IColumn<IProfileChange>[] {
+  const pct = (v: unknown) => num(v).toFixed(1);
+  // a change has a sign (num() keeps counts, which have none)
+  const delta = (v: unknown) => (typeof v === 'number' && isFinite(v) ? v : 0);
+  return [
+    {
+      title: 'change',
+      className: 'jp-flight-profile-change',
+      cell: r =>
+        el('span', {
+          className: delta(r.delta_pct) >= 0 ? 'jp-mod-grew' : 'jp-mod-shrank',
+          text: `${delta(r.delta_pct) >= 0 ? '+' : ''}${delta(r.delta_pct).toFixed(1)}`
+        }),
+      key: r => Math.abs(delta(r.delta_pct)),
+      numeric: true,
+      help: 'points of the share of self samples, now against the baseline'
+    },
+    {
+      title: 'before %',
+      cell: r => pct(r.base_self_pct),
+      key: r => num(r.base_self_pct),
+      numeric: true,
+      help: "the function's share of self samples in the baseline"
+    },
+    {
+      title: 'now %',
+      cell: r => pct(r.self_pct),
+      key: r => num(r.self_pct),
+      numeric: true,
+      help: "the function's share of self samples now (0: not sampled at all)"
+    },
+    {
+      title: 'function',
+      cell: r => str(r.function),
+      key: r => str(r.function)
+    },
+    { title: 'file', cell: r => str(r.file ?? ''), key: r => str(r.file ?? '') }
+  ];
 }
 
 /**
@@ -345,6 +389,21 @@ export class ProfileView {
       this._table.node
     ]);
     (top as HTMLDetailsElement).open = true;
+    this._changes = createTable<IProfileChange>(changeColumns(), [], {
+      className: 'jp-flight-profile-changes'
+    });
+    this._changesBox = el(
+      'details',
+      { className: 'jp-flight-profile-changes-box' },
+      [
+        el('summary', {
+          className: 'jp-flight-title',
+          text: 'changed most against the baseline (share of self samples, points)'
+        }),
+        this._changes.node
+      ]
+    );
+    (this._changesBox as HTMLDetailsElement).open = true;
 
     this.node = el('div', { className: 'jp-flight-profile' }, [
       this._header,
@@ -364,7 +423,8 @@ export class ProfileView {
       this._legend,
       this._empty,
       this.graph.node,
-      top
+      top,
+      this._changesBox
     ]);
     views.set(this.node, this);
     this._orientation.set(this.graph.orientation);
@@ -502,6 +562,7 @@ export class ProfileView {
     this._showThreads();
     this._showTop();
     this._showLegend();
+    this._showChanges();
     this._showState();
     const samples = num(this.graph.root.total);
     this._empty.textContent = samples
@@ -649,6 +710,15 @@ export class ProfileView {
     this._table.shift(this._table.rows.length);
     this._table.add(...rows);
     this._topSummary.textContent = `top functions of ${thread ? threadLabel(thread) : 'all threads'} (by self samples, ${rows.length} shown)`;
+  }
+
+  private _showChanges(): void {
+    // what a fix made quicker may be gone from the tree: this table still names it
+    const changes = this._record.baseline?.changes;
+    const rows = Array.isArray(changes) ? changes : [];
+    this._changes.shift(this._changes.rows.length);
+    this._changes.add(...rows);
+    this._changesBox.hidden = rows.length === 0;
   }
 
   private _showLegend(): void {
@@ -810,6 +880,8 @@ export class ProfileView {
   private _downloadNote: HTMLElement;
   private _zoomLine: HTMLElement;
   private _legend: HTMLElement;
+  private _changes: ITable<IProfileChange>;
+  private _changesBox: HTMLElement;
   private _empty: HTMLElement;
   private _table: ITable<IProfileTopRow>;
   private _topSummary: HTMLElement;

@@ -110,6 +110,21 @@ def test_a_baseline_colors_the_flame_graph_by_change():
     assert "baseline 180 samples (22.17%), change +22.17 points" in page.content
 
 
+def test_the_functions_that_changed_most_are_a_table_and_text_lines():
+    record = profile()
+    changes = [
+        {"function": "lookup", "file": "/srv/app.py", "self_pct": 0.0, "base_self_pct": 61.2, "delta_pct": -61.2},
+        {"function": "render", "file": "/srv/app.py", "self_pct": 30.4, "base_self_pct": 12.0, "delta_pct": 18.4},
+    ]
+    record["baseline"] = {"source": "/tmp/before.txt", "samples": 812, "changes": changes}
+    text = render_text(record)
+    assert "changed most against the baseline" in text
+    assert "-61.2     61.2   0.0  lookup    /srv/app.py" in text and "+18.4" in text
+    page = Page(record_html(record))
+    assert "changed most against the baseline" in page.content and "lookup" in page.content
+    assert "-61.2" in page.content and "+18.4" in page.content
+
+
 def stream(n: int) -> list[dict]:
     final = profile()
     lives = [dict(final, live=True, samples=100 * i) for i in range(1, n + 1)]

@@ -166,6 +166,26 @@ def test_baseline_on_every_path(tmp_path):
     assert threads[1]["root"]["base"] == 0  # no worker in the baseline
 
 
+def test_baseline_changes_name_what_moved_most_gone_functions_included(tmp_path):
+    before = tmp_path / "before.txt"
+    # work's line moved since the baseline (an edit): functions match by name and file
+    before.write_text(
+        f"{MAIN};<module> (/a.py:1);a (/a.py:5);work (/a.py:3) 50\n{MAIN};<module> (/a.py:1);gone (/a.py:20) 10\n"
+    )
+    baseline = read_baseline(str(before))
+    described = baseline.describe(agg_of(TEXT))
+    assert described["source"] == str(before) and described["samples"] == 60
+    assert described["changes"] == [
+        {"function": "gone", "file": "/a.py", "self_pct": 0.0, "base_self_pct": 16.7, "delta_pct": -16.7},
+        {"function": "work", "file": "/a.py", "self_pct": 96.7, "base_self_pct": 83.3, "delta_pct": 13.3},
+        {"function": "b", "file": "/a.py", "self_pct": 3.3, "base_self_pct": 0.0, "delta_pct": 3.3},
+    ]
+    # a move under a point is sampling noise: not listed
+    same = tmp_path / "same.txt"
+    same.write_text(TEXT)
+    assert read_baseline(str(same)).describe(agg_of(TEXT))["changes"] == []
+
+
 def test_baseline_without_thread_frames_compares_with_all_of_it(tmp_path):
     before = tmp_path / "before.txt"
     before.write_text("<module> (/a.py:1);b (/a.py:8);work (/a.py:2) 30\n")

@@ -16,9 +16,21 @@ import os
 from ..errors import FlightError
 from .aggregate import Aggregate, Node
 from .frames import PROCESS, THREAD
-from .tree import graft, thread_name
+from .tree import graft, thread_name, top_functions
 
 MAX_BASELINE_BYTES = 256 * 1024 * 1024
+CHANGES_SHOWN = 10
+MIN_CHANGE_POINTS = 1.0  # percentage points of self samples: smaller moves are sampling noise
+
+
+def self_shares(agg: Aggregate) -> dict[tuple, float]:
+    """{(function, file): % of samples with it innermost}, every line of a function together."""
+    shares: dict[tuple, float] = {}
+    samples = agg.samples or 1
+    for row in top_functions(agg, limit=None):
+        key = (row["function"], row["file"])
+        shares[key] = shares.get(key, 0.0) + 100.0 * row["self"] / samples
+    return shares
 
 
 class Baseline:
@@ -32,9 +44,34 @@ class Baseline:
             if thread.name is not None or thread.thread_id:
                 graft(self.by_thread.setdefault(thread_name(thread), Node()), thread.root)
         self.has_threads = bool(self.by_thread)
+        self.shares = self_shares(agg)
 
-    def describe(self) -> dict:
-        return {"source": self.source, "samples": self.samples}
+    def describe(self, agg: Aggregate | None = None) -> dict:
+        """The record's ``baseline``; with this capture's aggregate, its ``changes`` too."""
+        out: dict = {"source": self.source, "samples": self.samples}
+        if agg is not None:
+            out["changes"] = self.changes(agg)
+        return out
+
+    def changes(self, agg: Aggregate) -> list[dict]:
+        """The functions whose self share moved most against the baseline, largest move first."""
+        now = self_shares(agg) if agg.samples else {}
+        rows = []
+        for key in set(now) | set(self.shares):
+            after, before = now.get(key, 0.0), self.shares.get(key, 0.0)
+            if abs(after - before) >= MIN_CHANGE_POINTS:
+                rows.append((after - before, key, after, before))
+        rows.sort(key=lambda r: (-abs(r[0]), r[1]))
+        return [
+            {
+                "function": function,
+                "file": file,
+                "self_pct": round(after, 1),
+                "base_self_pct": round(before, 1),
+                "delta_pct": round(delta, 1),
+            }
+            for delta, (function, file), after, before in rows[:CHANGES_SHOWN]
+        ]
 
     def _children(self, node: Node) -> dict[tuple, Node]:
         out = {}

@@ -89,7 +89,7 @@ class Capture:
             "threads": threads,
             "top": top_functions(agg),
             "pruned": pruned,
-            "baseline": self.baseline.describe() if self.baseline is not None else None,
+            "baseline": self.baseline.describe(agg) if self.baseline is not None else None,
             "file": None,
         }
         if self.behind:

@@ -168,7 +168,7 @@ def _key(frame: Frame) -> tuple:
     return (frame.function, frame.file, frame.line)
 
 
-def top_functions(agg: Aggregate, limit: int = TOP) -> list[dict]:
+def top_functions(agg: Aggregate, limit: int | None = TOP) -> list[dict]:
     """Functions by self samples. A function's total is the samples with it anywhere in the
     stack, each sample once (a recursive call inside itself adds nothing)."""
     self_counts: Counter[int] = Counter()
@@ -198,7 +198,7 @@ def top_functions(agg: Aggregate, limit: int = TOP) -> list[dict]:
     samples = agg.samples or 1
     ranked = sorted(merged.values(), key=lambda e: (-e[1], -e[2], e[0].function))
     out = []
-    for frame, own, total in ranked[:limit]:
+    for frame, own, total in ranked if limit is None else ranked[:limit]:
         row: dict = {
             "function": frame.function,
             "file": frame.file,

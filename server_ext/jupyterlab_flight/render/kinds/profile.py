@@ -67,6 +67,35 @@ def top_rows(record: ProfileRecord) -> list[tuple]:
     ]
 
 
+CHANGE_HEADERS = ("CHANGE", "BEFORE%", "NOW%", "FUNCTION", "FILE")
+
+
+def change_rows(record: ProfileRecord) -> list[tuple]:
+    """With --baseline: the functions whose self share moved most (gone ones included)."""
+    baseline = record.get("baseline")
+    changes = baseline.get("changes", []) if baseline else []
+    return [
+        (
+            f"{row['delta_pct']:+.1f}",
+            f"{row['base_self_pct']:.1f}",
+            f"{row['self_pct']:.1f}",
+            row["function"],
+            row.get("file") or "",
+        )
+        for row in changes
+    ]
+
+
+def _columns(cells: list, numeric: int) -> list[str]:
+    widths = [max(len(str(r[i])) for r in cells) for i in range(len(cells[0]))]
+    out = []
+    for r in cells:
+        numbers = "  ".join(str(r[i]).rjust(widths[i]) for i in range(numeric))
+        rest = "  ".join(str(r[i]).ljust(widths[i]) for i in range(numeric, len(r)))
+        out.append(f"{numbers}  {rest}".rstrip())
+    return out
+
+
 def _notes(record: ProfileRecord) -> list[str]:
     notes = []
     pruned = record.get("pruned")
@@ -94,11 +123,11 @@ def profile_text(record: ProfileRecord) -> str:
     if not rows:
         lines.append("no samples (an idle target? --idle includes waiting threads)")
         return "\n".join(lines)
-    cells = [TOP_HEADERS, *rows]
-    widths = [max(len(str(r[i])) for r in cells) for i in range(len(TOP_HEADERS))]
-    for r in cells:
-        numbers = "  ".join(str(r[i]).rjust(widths[i]) for i in range(3))
-        lines.append(f"{numbers}  {str(r[3]).ljust(widths[3])}  {r[4]}".rstrip())
+    lines.extend(_columns([TOP_HEADERS, *rows], 3))
+    changes = change_rows(record)
+    if changes:
+        lines.append("changed most against the baseline (share of self samples, points):")
+        lines.extend(f"  {line}" for line in _columns([CHANGE_HEADERS, *changes], 3))
     return "\n".join(lines)
 
 
@@ -118,4 +147,8 @@ def profile_html(record: ProfileRecord) -> str:
     rows = top_rows(record)
     if rows:
         parts.append(table(TOP_HEADERS, rows))
+    changes = change_rows(record)
+    if changes:
+        parts.append("<div>changed most against the baseline (share of self samples, points):</div>")
+        parts.append(table(CHANGE_HEADERS, changes))
     return "".join(parts)
