@@ -283,7 +283,11 @@ def test_exports_and_baseline(script, tmp_path):
         rc, records = flight_json(target.pid, f"perf -d 1.5 -f {svg} --baseline {txt}")
         assert rc == 0, records
         after = [r for r in records if r["kind"] == "profile"][-1]
-        assert after["baseline"] == {"source": str(txt), "samples": before["samples"]}
+        baseline = after["baseline"]
+        assert baseline["source"] == str(txt) and baseline["samples"] == before["samples"]
+        for change in baseline["changes"]:  # moves of a point or more, each its own difference
+            assert abs(change["delta_pct"]) >= 1.0 and change["function"]
+            assert abs(change["self_pct"] - change["base_self_pct"] - change["delta_pct"]) <= 0.11
         assert after["root"]["base"] == before["samples"]
         b = node_at(after["root"], "b")
         assert b is not None and b["base"] > 0
