@@ -131,6 +131,8 @@ def _take_objects() -> tuple:
 
 
 def _walk_python(start: float) -> Walk:
+    objects, counted, referents = _take_objects()
+    # made after the list was taken: the walk's own containers are not in it
     by_type: dict = {}  # type -> [count, size]; types only, released below
     seen: set = set()
     getsizeof, is_tracked, get_referents, frame = sys.getsizeof, gc.is_tracked, gc.get_referents, types.FrameType
@@ -153,7 +155,6 @@ def _walk_python(start: float) -> Walk:
                 add(type(r), getsizeof(r, 0))
         return n
 
-    objects, counted, referents = _take_objects()
     try:
         for t, size in counted:
             tracked += 1
