@@ -31,13 +31,23 @@ HOLD_BUDGET_NS = 5_000_000  # the longest the C walk holds the GIL between hand-
 class Walk:
     """One walk's result: rows keyed by type name (no reference to any object of the target)."""
 
-    def __init__(self, rows: dict, tracked: int, untracked: int, seconds: float, engine: str, longest_ms: float):
+    def __init__(
+        self,
+        rows: dict,
+        tracked: int,
+        untracked: int,
+        seconds: float,
+        engine: str,
+        longest_ms: float = 0.0,
+        longest_cpu_ms: float = 0.0,
+    ):
         self.rows = rows  # name -> [count, size]
         self.tracked = tracked
         self.untracked = untracked
         self.seconds = seconds
         self.engine = engine  # "c" or "python"
-        self.longest_ms = longest_ms  # the longest GIL hold of the walk (C only), in ms
+        self.longest_ms = longest_ms  # the longest GIL hold of the walk (C only), in ms, wall clock
+        self.longest_cpu_ms = longest_cpu_ms  # that hold's CPU time
         self.count = sum(r[0] for r in rows.values())
         self.size = sum(r[1] for r in rows.values())
 
@@ -80,12 +90,13 @@ def walk(force_gc: bool = False, engine: str | None = None) -> Walk:
         except ValueError:  # the C API or the collector not as the library expects: walk in Python
             result = None
         if result is not None:
-            found, tracked, untracked, _errors, _chunks, longest_ns, _longest_cpu_ns = result
+            found, tracked, untracked, _errors, _chunks, longest_ns, longest_cpu_ns = result
             rows: dict = {}
             for t, count, size in found:
                 _merge(rows, t, count, size)
             del found, result
-            return Walk(rows, tracked, untracked, time.perf_counter() - start, "c", longest_ns / 1e6)
+            seconds = time.perf_counter() - start
+            return Walk(rows, tracked, untracked, seconds, "c", longest_ns / 1e6, longest_cpu_ns / 1e6)
     return _walk_python(start)
 
 
@@ -182,7 +193,7 @@ def _walk_python(start: float) -> Walk:
     for t, (count, size) in by_type.items():
         _merge(rows, t, count, size)
     by_type.clear()
-    return Walk(rows, tracked, untracked, time.perf_counter() - start, "python", 0.0)
+    return Walk(rows, tracked, untracked, time.perf_counter() - start, "python")
 
 
 def process_memory() -> dict:
