@@ -548,7 +548,8 @@ static void drain(walk *w) {
 }
 
 /* A long list's items, visited as its traverse would, in chunks with the GIL handed over between
- * them: the list is held meanwhile (nothing needs a list's only reference) and read again after. */
+ * them, then the list itself: it is held meanwhile (nothing needs a list's only reference) and
+ * read again after each chunk (the target may change it). */
 #define LONG_LIST 4096
 #define OFF_LIST_ITEMS 24
 static void walk_long_list(walk *w, PyObject *list) {
@@ -562,6 +563,9 @@ static void walk_long_list(walk *w, PyObject *list) {
         }
     }
     drain(w);
+    type_row *row = w->failed ? NULL : row_of(w, FIELD(list, OFF_TYPE, PyObject *)); /* rows may have moved */
+    if (row) count(w, row, list);
+    else w->failed = 1;
     api.decref(list);
 }
 
@@ -575,10 +579,7 @@ static void walk_one(walk *w, PyObject *o) {
     if (!row->walk) return;
     w->tracked++;
     if (row->type == api.list_type && FIELD(o, OFF_SIZE, intptr_t) > LONG_LIST) {
-        walk_long_list(w, o); /* may hand the GIL over: o is held, its row looked up again */
-        row = row_of(w, FIELD(o, OFF_TYPE, PyObject *));
-        if (row) count(w, row, o);
-        else w->failed = 1;
+        walk_long_list(w, o);
         return;
     }
     if (row->traverse) row->traverse(o, visit, w);

@@ -113,13 +113,14 @@ def _fragile_types() -> set:
     return found
 
 
-NO_SWITCH_S = 1.0  # the switch interval while the fallback takes its list (its first hold is shorter)
+NO_SWITCH_S = 0.5  # the switch interval while the fallback takes its list (its first hold is shorter)
 
 
 def _take_objects() -> tuple:
     """gc.get_objects() with its tuples and frozensets counted and replaced by None, all with no
     thread switch between (a thread already waiting for the GIL waits out the old interval
-    first, in the sleep): (objects, [(type, size)] of the dropped ones, their referents)."""
+    first, in the sleep; one that began waiting under the long one is woken after, by letting
+    go of the GIL once a thread): (objects, [(type, size)] of the dropped ones, their referents)."""
     from itertools import compress
 
     fragile_types = _fragile_types()
@@ -138,6 +139,8 @@ def _take_objects() -> tuple:
     finally:
         if sys.getswitchinterval() == max(interval, NO_SWITCH_S):  # unless the target set its own
             sys.setswitchinterval(interval)
+        for _ in range(len(sys._current_frames())):
+            time.sleep(0)
     return objects, counted, referents
 
 
