@@ -3,10 +3,10 @@ ours (C) vs our Python fallback vs pympler's muppy.get_objects() + summarize() v
 
     python bench/mem_instructions.py [--series 3.11] [--entries 20000]
 
-Each method runs once in a fresh target under `valgrind --tool=callgrind` (the PFP venv's python,
+Each method runs twice in a fresh target under `valgrind --tool=callgrind` (the PFP venv's python,
 bench/pfp_env.py, which has pympler and guppy3) that first builds the heap of bench/mem_summary.py
-(about 10 objects an entry); a run that builds the heap and walks nothing is the baseline, and a
-method's cost is its run's instructions (callgrind's Ir) less the baseline's. Instruction counts
+(about 10 objects an entry) and imports what the method needs: once walking, once not; the
+method's cost is the difference of the two runs' instructions (callgrind's Ir). Instruction counts
 say nothing of cache misses, which dominate the C walk's time on a large heap: this is the load-
 independent side of bench/mem_summary.py's timings, not a substitute. Results in
 bench/results/mem_instructions-<date>.json.
@@ -34,7 +34,7 @@ LIBRARY = os.path.join(ROOT, "server_ext", "jupyterlab_flight", "_native", "libf
 # the checkout as the agent runs it in a target
 TARGET = r"""
 import gc, sys
-ENTRIES, METHOD, AGENT, LIBRARY = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ENTRIES, METHOD, AGENT, LIBRARY, WALK = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
 HEAP
 if METHOD in ("ours", "fallback"):
     sys.path.insert(0, AGENT)
@@ -46,7 +46,9 @@ elif METHOD == "pympler":
 elif METHOD == "guppy3":
     from guppy import hpy
 gc.collect()
-if METHOD == "ours":
+if not WALK:
+    print(0)
+elif METHOD == "ours":
     result = walk.walk()
     assert result.engine == "c"
     print(result.count)
@@ -67,8 +69,8 @@ def heap_source() -> str:
     return source[start:end]
 
 
-def run(python: str, script: str, entries: int, method: str, folder: str) -> dict:
-    out_file = os.path.join(folder, f"callgrind.{method}")
+def run(python: str, script: str, entries: int, method: str, folder: str, walk: bool) -> dict:
+    out_file = os.path.join(folder, f"callgrind.{method}.{int(walk)}")
     done = subprocess.run(
         [
             "valgrind",
@@ -80,6 +82,7 @@ def run(python: str, script: str, entries: int, method: str, folder: str) -> dic
             method,
             os.path.join(ROOT, "agent"),
             LIBRARY,
+            str(int(walk)),
         ],
         capture_output=True,
         text=True,
@@ -88,15 +91,14 @@ def run(python: str, script: str, entries: int, method: str, folder: str) -> dic
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or not found:
         raise RuntimeError(f"{method}: rc {done.returncode}\n{done.stderr[-1500:]}")
-    count = int(done.stdout.split()[-1]) if method != "none" else None
-    return {"instructions": int(found.group(1)), "objects": count}
+    return {"instructions": int(found.group(1)), "objects": int(done.stdout.split()[-1])}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--series", default="3.11")
     ap.add_argument("--entries", type=int, default=20_000, help="heap entries (about 10 objects each)")
-    ap.add_argument("--methods", default="none,ours,fallback,pympler,guppy3")
+    ap.add_argument("--methods", default="ours,fallback,pympler,guppy3")
     args = ap.parse_args()
     c.install_cleanup()
     python = pfp_env.ensure(args.series)
@@ -105,20 +107,22 @@ def main() -> None:
     try:
         results = {}
         for method in args.methods.split(","):
-            results[method] = run(python, script, args.entries, method, folder)
-            print(f"{method:9s} {results[method]['instructions']:>16,} instructions", flush=True)
-        base = results["none"]["instructions"]
-        ours = results["ours"]["instructions"] - base
-        print(f"\nper walk, less the baseline ({results['ours']['objects']:,} objects, {c.python_version(python)}):")
+            without = run(python, script, args.entries, method, folder, False)
+            walked = run(python, script, args.entries, method, folder, True)
+            cost = walked["instructions"] - without["instructions"]
+            results[method] = {
+                "instructions_without": without["instructions"],
+                "instructions_with": walked["instructions"],
+                "walk_instructions": cost,
+                "objects": walked["objects"],
+                "per_object": cost / walked["objects"],
+            }
+            print(f"{method:9s} {cost:>15,} instructions a walk of {walked['objects']:,} objects", flush=True)
+        ours = results["ours"]["walk_instructions"] if "ours" in results else None
+        print(f"\n{c.python_version(python)}, {args.entries:,} entries:")
         for method, row in results.items():
-            if method == "none":
-                continue
-            row["walk_instructions"] = row["instructions"] - base
-            row["per_object"] = row["walk_instructions"] / row["objects"] if row["objects"] else None
-            print(
-                f"  {method:9s} {row['walk_instructions']:>14,} ({row['walk_instructions'] / ours:6.1f}x ours,"
-                f" {row['per_object']:,.0f} an object)"
-            )
+            ratio = f"{row['walk_instructions'] / ours:6.1f}x ours, " if ours else ""
+            print(f"  {method:9s} {row['walk_instructions']:>15,} ({ratio}{row['per_object']:,.0f} an object)")
         out = {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "machine": c.machine_info(),

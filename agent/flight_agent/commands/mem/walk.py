@@ -104,7 +104,7 @@ def _fragile_types() -> set:
     """tuple, frozenset and their subclasses: C code fills them after they are tracked and needs
     their only reference to do it."""
     found: set = set()
-    todo = [tuple, frozenset]
+    todo: list[type] = [tuple, frozenset]
     while todo:
         t = todo.pop()
         if t not in found:
