@@ -21,7 +21,11 @@ reported: ours' longest GIL hold (wall clock, and that hold's thread CPU time, w
 machine's preemption does not stretch), the 1-minute load average before each round, and the
 object counts of ours (after a collection, --gc, as pympler collects) and pympler's, taken one
 after the other at the end. --fallback adds a row for our pure-Python walk (the agent told to
-walk without the library, as where it cannot load), end to end too.
+walk without the library, as where it cannot load), end to end too. --gilstat adds, after the
+rounds, one run of each method inside a `gilstat on` window (our exact GIL accounting,
+native/gil.c, which leaves our agent's threads out): the ticker's longest wait for the GIL, and
+the longest hold of any other thread (PFP's agent thread, the main thread running pympler or
+guppy3), with a window where nothing runs as the floor.
 Medians of the rounds; results in bench/results/mem_summary-<date>.json.
 """
 
@@ -192,6 +196,35 @@ def fallback(pid: int, folder: str) -> dict:
     return {"seconds": end - start, "stall_ms": longest_gap(folder, start, end)}
 
 
+def gil_window(pid: int, folder: str, action) -> dict:
+    """action() inside a gilstat window: the ticker's longest GIL wait, the longest hold of the
+    other threads (ours are left out by gilstat), and what action returned."""
+    argv = [sys.executable, "-m", "jupyterlab_flight.cli", str(pid), "--json"]
+    proc = subprocess.Popen(
+        [*argv, "--timeout", "900", "--cmd", "gilstat on 1000 1000 600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ours_env(folder),
+    )
+    first = json.loads(proc.stdout.readline())  # the hooks are in
+    if first.get("kind") != "message":
+        raise RuntimeError(f"gilstat did not start: {first}")
+    try:
+        result = action()
+    finally:
+        subprocess.run([*argv, "--cmd", "gilstat off"], capture_output=True, env=ours_env(folder), timeout=60)
+        out, _ = proc.communicate(timeout=60)
+    final = [json.loads(line) for line in out.splitlines() if '"gil_stats"' in line][-1]
+    threads = {t["name"]: t["total"] for t in final["threads"]}
+    ticker = threads.get("ticker", {})
+    return {
+        "ticker_max_wait_ms": ticker.get("max_wait_ms"),
+        "others_max_hold_ms": max((t["max_hold_ms"] for n, t in threads.items() if n != "ticker"), default=None),
+        "result": result,
+    }
+
+
 def pfp(pid: int, folder: str, series: str) -> dict:
     cli = pfp_env.venv_cli(series)
     env = dict(os.environ, PATH=os.path.dirname(cli) + os.pathsep + os.environ.get("PATH", ""))
@@ -224,6 +257,7 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=220_000, help="heap entries (about 10 objects each)")
     ap.add_argument("--no-pfp", action="store_true")
     ap.add_argument("--fallback", action="store_true", help="also our pure-Python walk, end to end")
+    ap.add_argument("--gilstat", action="store_true", help="also each method once in a gilstat window")
     args = ap.parse_args()
     c.install_cleanup()
     python = pfp_env.ensure(args.series)
@@ -257,6 +291,22 @@ def main() -> None:
                     row = in_target(folder, method)
                 results[method].append(row)
                 print(f"round {r + 1} {method:8s} {row['seconds']:7.2f} s  longest stall {row['stall_ms']:7.1f} ms")
+        gil: dict = {}
+        if args.gilstat:
+            actions = {
+                "idle": lambda: time.sleep(2.0),
+                "ours": lambda: ours(pid, folder),
+                "fallback": lambda: fallback(pid, folder),
+                "pympler": lambda: in_target(folder, "pympler"),
+                "guppy3": lambda: in_target(folder, "guppy3"),
+                "pfp": lambda: pfp(pid, folder, args.series),
+            }
+            for method in methods:
+                gil[method] = gil_window(pid, folder, actions[method])
+                print(
+                    f"gilstat {method:8s} ticker's longest GIL wait {gil[method]['ticker_max_wait_ms']:8.1f} ms,"
+                    f" longest hold of another thread {gil[method]['others_max_hold_ms'] or 0:8.1f} ms"
+                )
         # counts on the same heap: ours after a collection (pympler collects first), and pympler's
         # right after it (both with every module imported by now)
         counted = ours(pid, folder, "--gc")
@@ -300,6 +350,7 @@ def main() -> None:
             "results": results,
             "medians": summary,
             "counts": {"ours_gc": counted["count"], "pympler": pympler_count},
+            "gilstat": gil,
         }
         os.makedirs(c.RESULTS_DIR, exist_ok=True)
         path = os.path.join(c.RESULTS_DIR, f"mem_summary-{datetime.date.today().isoformat()}.json")
