@@ -15,7 +15,7 @@
  * the target's threads do meanwhile (free objects, which unlinks them; create some, which appends
  * them to generation 0; collect, which appends a younger generation to an older one) keeps the
  * ring consistent around it. Generations are walked oldest first, so objects a collection moves
- * are still ahead of the walk.
+ * are still ahead of the walk; objects made after the walk began are left out (an end marker).
  *
  * Safety:
  * - no reference to a target object is held when the GIL is handed over, except the untracked
@@ -588,12 +588,14 @@ static void walk_one(walk *w, PyObject *o) {
     drain(w);
 }
 
-static int64_t walk_generation(walk *w, gc_head *marker, int generation) {
+/* 1: the end marker was reached (the walk is over) */
+static int walk_generation(walk *w, gc_head *marker, gc_head *end, int generation) {
     int64_t limit = 0;
     unlink_gc(marker);
     link_after(marker, heads[generation]);
     for (;;) {
         gc_head *g = NEXT(marker);
+        if (g == end) return 1;
         if (is_head(g)) break; /* this generation's end, or another's a collection merged it into */
         if (++limit > ((int64_t)1 << 40)) { /* a ring that never ends: not what we expect */
             w->failed = 1;
@@ -609,19 +611,31 @@ static int64_t walk_generation(walk *w, gc_head *marker, int generation) {
             if (w->failed) break;
         }
     }
-    return limit;
+    return 0;
 }
 
 /*
- * flight_mem_walk_gc(skip, budget_ns, threshold0, threshold1, threshold2): skip a type whose
- * objects are left out (frames), or None; the thresholds gc.get_threshold() gives (to check the
- * layout). Returns (rows, tracked, untracked, errors, chunks, longest hold ns, longest hold's
- * thread CPU ns) with rows a list of (type, count, size); NULL with no exception set when the C API
- * or the collector's lists are not what this file expects, or memory ran out (the caller walks in
+ * flight_mem_walk_gc(skip, budget_ns, threshold0, threshold1, threshold2, full_collections):
+ * skip a type whose objects are left out (frames), or None; the thresholds gc.get_threshold()
+ * gives and gc.get_stats()[2]["collections"] (to check the layout). Returns (rows, tracked,
+ * untracked, errors, chunks, longest hold ns, longest hold's thread CPU ns, full collections
+ * meanwhile) with rows a list of (type, count, size); NULL with no exception set when the C API or
+ * the collector's lists are not what this file expects, or memory ran out (the caller walks in
  * Python instead).
+ *
+ * What it counts is what was there when it began: a second marker made then (the newest object,
+ * so last in the rings' order, which collections keep: they append a younger ring to an older one)
+ * ends the walk where it is met, so objects made meanwhile (after it) are not chased. A full
+ * collection meanwhile can reorder the oldest ring (an object it found reachable late goes to the
+ * end: counted twice, or missed if past the end marker); their number is returned, so the caller
+ * can walk again.
  */
+#define GEN_STATS (3 * GEN_STRIDE + 8 + GEN_STRIDE) /* after the permanent generation: {collections, ...}[3] */
+#define FULL_COLLECTIONS(head) FIELD(head, GEN_STATS + 2 * 3 * 8, intptr_t)
+
 __attribute__((visibility("default"))) PyObject *flight_mem_walk_gc(PyObject *skip, int64_t budget_ns, long threshold0,
-                                                                    long threshold1, long threshold2) {
+                                                                    long threshold1, long threshold2,
+                                                                    long full_collections) {
     if (!resolve()) return NULL;
     const long thresholds[3] = {threshold0, threshold1, threshold2};
     walk w;
@@ -633,8 +647,20 @@ __attribute__((visibility("default"))) PyObject *flight_mem_walk_gc(PyObject *sk
     w.skip = skip;
     PyObject *marker = find_generations(thresholds);
     if (!marker) return NULL;
-    for (int generation = 2; generation >= 0 && !w.failed; generation--) walk_generation(&w, AS_GC(marker), generation);
-    api.decref(marker); /* its dealloc unlinks it from wherever it is */
+    /* generation 2's collection count where struct gc_generation_stats has it (one may have run
+     * since the caller read it) */
+    intptr_t full = FULL_COLLECTIONS(heads[0]);
+    PyObject *end = full == full_collections || full == full_collections + 1 ? api.list_new(0) : NULL;
+    if (!end) {
+        api.err_clear();
+        api.decref(marker);
+        return NULL;
+    }
+    for (int generation = 2; generation >= 0 && !w.failed; generation--)
+        if (walk_generation(&w, AS_GC(marker), AS_GC(end), generation)) break;
+    api.decref(marker); /* their dealloc unlinks them from wherever they are */
+    api.decref(end);
+    full = FULL_COLLECTIONS(heads[0]) - full;
     int64_t t = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     if (t - w.hold_start > w.longest) w.longest = t - w.hold_start;
     if (cpu - w.hold_cpu_start > w.longest_cpu) w.longest_cpu = cpu - w.hold_cpu_start;
@@ -662,6 +688,6 @@ __attribute__((visibility("default"))) PyObject *flight_mem_walk_gc(PyObject *sk
         api.decref(item);
     }
     release(&w);
-    return api.build("(NLLLLLL)", rows, (long long)w.tracked, (long long)w.untracked, (long long)w.errors,
-                     (long long)w.chunks, (long long)w.longest, (long long)w.longest_cpu);
+    return api.build("(NLLLLLLL)", rows, (long long)w.tracked, (long long)w.untracked, (long long)w.errors,
+                     (long long)w.chunks, (long long)w.longest, (long long)w.longest_cpu, (long long)full);
 }

@@ -124,10 +124,10 @@ def tracer():
 
 def mem_walk():
     """``mem``'s object walk in C over the collector's own lists (native/memwalk.c), or None (no
-    library, or an older one without it): called as walk(skip type or None, budget ns, *thresholds)
-    with gc.get_threshold()'s three -> (rows, tracked, untracked, errors, chunks, longest hold ns,
-    its thread CPU ns), raising ValueError where the library finds the C API or the collector's
-    lists not as it expects."""
+    library, or an older one without it): called as walk(skip type or None, budget ns,
+    *gc.get_threshold(), gc.get_stats()[2]["collections"]) -> (rows, tracked, untracked, errors,
+    chunks, longest hold ns, its thread CPU ns, full collections meanwhile), raising ValueError
+    where the library finds the C API or the collector's lists not as it expects."""
     library = _load()
     if library is None:
         return None
@@ -136,6 +136,6 @@ def mem_walk():
     except AttributeError:  # an older library
         return None
     ctypes = library.ctypes
-    function.argtypes = [ctypes.py_object, ctypes.c_int64, ctypes.c_long, ctypes.c_long, ctypes.c_long]
+    function.argtypes = [ctypes.py_object, ctypes.c_int64, ctypes.c_long, ctypes.c_long, ctypes.c_long, ctypes.c_long]
     function.restype = ctypes.py_object
     return function

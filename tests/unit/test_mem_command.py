@@ -128,13 +128,25 @@ spinner.start()
 tries = []
 for _ in range(5):  # a loaded machine may not run the spinner during one short walk: retry
     before = ticks[0]
-    result = native.mem_walk()(None, 1_000_000, *gc.get_threshold())
+    result = native.mem_walk()(None, 1_000_000, *gc.get_threshold(), gc.get_stats()[2]["collections"])
     tries.append((result[4], ticks[0] - before, result[6]))
     if tries[-1][0] >= 5 and tries[-1][1] > 0:
         break
 stop.append(True)
 spinner.join()
 assert tries[-1][0] >= 5 and tries[-1][1] > 0 and tries[-1][2] < 20_000_000, tries
+# full collections while it walks are counted (the agent walks again then: they can reorder what
+# it walks)
+def collect():
+    while not stop:
+        gc.collect()
+stop.clear()
+collector = threading.Thread(target=collect)
+collector.start()
+full = [native.mem_walk()(None, 1_000_000, *gc.get_threshold(), gc.get_stats()[2]["collections"])[7] for _ in range(3)]
+stop.append(True)
+collector.join()
+assert max(full) > 0, full
 # sizes computed without a call (lists by formula; int, str, dict subclasses by their C __sizeof__
 # called directly, after checking both on the first ones) are exact
 class I(int): pass
@@ -147,7 +159,7 @@ ints = [I(7 ** (j % 40)) for j in range(3000)]
 strs = [S("é" * (j % 30) if j % 2 else "a" * (j % 50)) for j in range(3000)]
 dicts = [D((k, k) for k in range(j % 12)) for j in range(3000)]
 del result
-rows = {t: (n, s) for t, n, s in native.mem_walk()(None, 5_000_000, *gc.get_threshold())[0]}
+rows = {t: (n, s) for t, n, s in native.mem_walk()(None, 5_000_000, *gc.get_threshold(), gc.get_stats()[2]["collections"])[0]}
 for t, objects in ((I, ints), (S, strs), (D, dicts)):
     assert rows[t] == (len(objects), sum(map(sys.getsizeof, objects))), (t, rows[t])
 everything = gc.get_objects()

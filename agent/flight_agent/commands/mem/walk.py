@@ -85,12 +85,18 @@ def walk(force_gc: bool = False, engine: str | None = None) -> Walk:
     start = time.perf_counter()
     function = native.mem_walk() if engine != "python" else None
     if function is not None:
-        try:
-            result = function(types.FrameType, HOLD_BUDGET_NS, *gc.get_threshold())
-        except ValueError:  # the C API or the collector not as the library expects: walk in Python
-            result = None
+        result = None
+        for _ in range(2):  # a full collection during the walk can reorder what it walks: again, once
+            try:
+                result = function(
+                    types.FrameType, HOLD_BUDGET_NS, *gc.get_threshold(), gc.get_stats()[2]["collections"]
+                )
+            except ValueError:  # the C API or the collector not as the library expects: walk in Python
+                result = None
+            if result is None or not result[7]:
+                break
         if result is not None:
-            found, tracked, untracked, _errors, _chunks, longest_ns, longest_cpu_ns = result
+            found, tracked, untracked, _errors, _chunks, longest_ns, longest_cpu_ns, _full = result
             rows: dict = {}
             for t, count, size in found:
                 _merge(rows, t, count, size)
