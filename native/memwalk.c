@@ -19,7 +19,8 @@
  *
  * Safety:
  * - no reference to a target object is held when the GIL is handed over, except the untracked
- *   referents of the object being counted (ints, strs, ...: never a tuple being filled). C code
+ *   referents of the object being counted (ints, strs, ...: never a tuple being filled) and a long
+ *   list whose items are being visited (see walk_long_list). C code
  *   that fills a tuple or frozenset needs its only reference (_PyTuple_Resize, PySet_Add: else
  *   SystemError) and may let other threads run meanwhile (it calls an iterator): a walk holding a
  *   list of them across a hand-over broke such code; this one holds none;
