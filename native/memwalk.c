@@ -357,12 +357,19 @@ static int see(walk *w, PyObject *o) {
     return 1;
 }
 
-/* Hands the GIL over; the hold that ends is measured. */
+/* Hands the GIL over; the hold that ends is measured. Released and taken again at once, a
+ * waiting thread woken by the release would mostly lose the race for it to us, and CPython's
+ * waiter asks for a forced switch only when no switch happened during its 5 ms wait, which our
+ * retake counts as one: a thread could wait for the whole walk. A short sleep with the GIL
+ * released lets a woken waiter take it (then ours is the thread that waits, and asks). */
+#define HAND_OVER_SLEEP_NS 100000
 static void hand_over(walk *w) {
     int64_t t = clock_ns(CLOCK_MONOTONIC), cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     if (t - w->hold_start > w->longest) w->longest = t - w->hold_start;
     if (cpu - w->hold_cpu_start > w->longest_cpu) w->longest_cpu = cpu - w->hold_cpu_start;
     void *state = api.save_thread();
+    struct timespec pause = {0, HAND_OVER_SLEEP_NS};
+    nanosleep(&pause, NULL);
     api.restore_thread(state);
     w->hold_start = clock_ns(CLOCK_MONOTONIC);
     w->hold_cpu_start = clock_ns(CLOCK_THREAD_CPUTIME_ID);
