@@ -610,6 +610,7 @@ export interface IMemSummaryRecord extends IRecordBase {
   engine: string;
   seconds: number;
   longest_hold_ms: number | null;
+  longest_hold_cpu_ms?: number | null;
   gc_collected: number | null;
   order: string;
 }

@@ -1,5 +1,7 @@
-"""mem end to end on every supported CPython, against a target with a heap of over a million
-objects and a known leak (targets/leaky.py: RATE Session objects a second into _SESSIONS)."""
+"""mem end to end against a target with a heap of over a million objects and a known leak
+(targets/leaky.py: RATE Session objects a second into _SESSIONS): everything on the oldest and the
+newest CPython (`leaky`), the cheap checks on the versions between, with a smaller heap
+(`small_leaky`); the walk itself is checked on every version in tests/unit/test_mem_command.py."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from conftest import HERE, VERSIONS, Target, flight, flight_json
 
 RATE = 200  # targets/leaky.py
 POINTS = 220_000  # BALLAST // 5 Point objects
+SMALL_BALLAST = 100_000
+EDGES = [VERSIONS[0], VERSIONS[-1]]
+BETWEEN = VERSIONS[1:-1]
 
 
-@pytest.fixture(scope="module", params=VERSIONS)
-def leaky(request, tmp_path_factory):
-    t = Target(request.param, "leaky.py", tmp_path_factory.mktemp("mem"))
+def _attached(version: str, tmp_path_factory, *args: str):
+    t = Target(version, "leaky.py", tmp_path_factory.mktemp("mem"), *args)
     try:
         rc, records = flight_json(t.pid, "mem summary -l 1")  # attach once, outside the timings
         assert rc == 0, records
@@ -25,6 +29,16 @@ def leaky(request, tmp_path_factory):
     finally:
         err = t.stop()
         assert "Traceback" not in err, f"the target printed a traceback:\n{err}"
+
+
+@pytest.fixture(scope="module", params=EDGES)
+def leaky(request, tmp_path_factory):
+    yield from _attached(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=BETWEEN)
+def small_leaky(request, tmp_path_factory):
+    yield from _attached(request.param, tmp_path_factory, str(SMALL_BALLAST))
 
 
 def one(records: list, kind: str) -> dict:
@@ -60,13 +74,30 @@ def test_summary_counts_the_heap_in_c_without_long_stalls(leaky):
     assert s["rows"] == sorted(s["rows"], key=lambda r: r["size"], reverse=True) and len(s["rows"]) == 5
     assert s["rss"] > s["total_size"] > 0 and s["unaccounted"] == s["rss"] - s["total_size"]
     assert s["gc_collected"] is None
-    # the walk handed the GIL over: its longest hold is a small part of it (5 ms quiet; wall clock,
-    # so a loaded machine that preempts the holder stretches it), and the ticker thread kept
-    # running (bounds lenient for a shared, noisy machine; the unit test checks the hand-over)
-    assert s["longest_hold_ms"] < max(100, 0.5 * s["seconds"] * 1000), s
+    # the walk handed the GIL over: its longest hold took about its 5 ms budget of CPU time (its
+    # wall clock also counts a loaded machine's preemption, so it is bounded leniently), and the
+    # ticker thread kept running (bounds lenient for a shared, noisy machine)
+    assert s["longest_hold_cpu_ms"] < 25 and s["longest_hold_ms"] < max(100, 0.5 * s["seconds"] * 1000), s
     assert gaps_during(leaky, start, end) < max(300, 0.8 * (end - start) * 1000)
     after = leaky.wait_report(lambda r: r["sentinel_refs"] == sentinel_refs, timeout=5)
     assert not after["tracing"]
+
+
+def test_summary_and_refs_on_the_versions_between(small_leaky):
+    sentinel_refs = small_leaky.report()["sentinel_refs"]
+    rc, records = flight_json(small_leaky.pid, "mem summary -l 8")
+    assert rc == 0, records
+    s = one(records, "mem_summary")
+    assert s["engine"] == "c" and s["total_count"] == s["tracked"] + s["untracked"] > SMALL_BALLAST, s
+    assert any(r["type"] == "__main__.Point" and r["count"] == SMALL_BALLAST // 5 for r in s["rows"]), s["rows"]
+    rc, records = flight_json(small_leaky.pid, "mem refs __main__ Session -n 1")
+    (chain,) = one(records, "mem_refs")["chains"]
+    assert chain["path"].startswith("__main__._SESSIONS[") and chain["root"] == "module global", chain
+    rc, records = flight_json(small_leaky.pid, "mem refs __main__ NoSuchClass")
+    assert rc != 0 and [r["message"] for r in records if r["kind"] == "error"] == [
+        "no class named 'NoSuchClass' in module '__main__'"
+    ], records
+    small_leaky.wait_report(lambda r: r["sentinel_refs"] == sentinel_refs, timeout=5)
 
 
 def test_summary_ascending_and_gc(leaky):
@@ -78,7 +109,7 @@ def test_summary_ascending_and_gc(leaky):
 
 
 def test_diff_by_type_finds_the_leak_at_its_rate(leaky):
-    rc, records = flight_json(leaky.pid, "mem diff -i 2 -n 2 -l 10")
+    rc, records = flight_json(leaky.pid, "mem diff -i 1.5 -n 2 -l 10")
     assert rc == 0, records
     assert records[0]["kind"] == "message" and "first walk" in records[0]["text"]
     diffs = [r for r in records if r["kind"] == "mem_diff"]
@@ -89,7 +120,7 @@ def test_diff_by_type_finds_the_leak_at_its_rate(leaky):
         # the leak is the top grower by count among the target's own types, at about RATE a second
         own = [r for r in d["rows"] if r["type"].startswith("__main__.")]
         assert own[0]["type"] == "__main__.Session"
-        assert 0.5 * RATE * 2 <= session["count_delta"] <= 1.6 * RATE * 2, session
+        assert 0.5 * RATE * 1.5 <= session["count_delta"] <= 1.6 * RATE * 1.5, session
         assert session["size_delta"] > 0 and session["count"] >= session["count_delta"]
         # each Session holds a list: lists grow with it
         assert rows["list"]["count_delta"] >= 0.8 * session["count_delta"]
@@ -148,15 +179,13 @@ def test_refs_names_class_attributes_closures_and_thread_locals(leaky, cls, path
     assert (chain["path"], chain["root"]) == (expected, root)
 
 
+# the refusals made while parsing are all in tests/unit/test_mem_command.py: one of them here
 @pytest.mark.parametrize(
     ("command", "message"),
     [
         ("mem refs nosuch.module Session", "module 'nosuch.module' is not imported in the target"),
         ("mem refs __main__ NoSuchClass", "no class named 'NoSuchClass' in module '__main__'"),
-        ("mem diff -i 0", "--interval must be a positive number of seconds; got 0"),
         ("mem diff -i -3", "--interval must be a positive number of seconds; got -3"),
-        ("mem summary -l 0", "--limit must be at least 1; got 0"),
-        ("mem refs __main__", "mem refs: expected 'module class', got __main__"),
     ],
 )
 def test_bad_input_is_one_clear_line(leaky, command, message):

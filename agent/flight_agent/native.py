@@ -122,30 +122,20 @@ def tracer():
     return _tracer
 
 
-def _walk_function(name: str):
-    """A walk of native/memwalk.c taking (objects or gc.get_objects, skip, budget ns), or None
-    (no library, or an older one without it)."""
+def mem_walk():
+    """``mem``'s object walk in C over the collector's own lists (native/memwalk.c), or None (no
+    library, or an older one without it): called as walk(skip type or None, budget ns,
+    *gc.get_threshold(), gc.get_stats()[2]["collections"]) -> (rows, tracked, untracked, errors,
+    chunks, longest hold ns, its thread CPU ns, full collections meanwhile), raising ValueError
+    where the library finds the C API or the collector's lists not as it expects."""
     library = _load()
     if library is None:
         return None
     try:
-        function = getattr(library, name)
+        function = library.flight_mem_walk_gc
     except AttributeError:  # an older library
         return None
     ctypes = library.ctypes
-    function.argtypes = [ctypes.py_object, ctypes.py_object, ctypes.c_int64]
+    function.argtypes = [ctypes.py_object, ctypes.c_int64, ctypes.c_long, ctypes.c_long, ctypes.c_long, ctypes.c_long]
     function.restype = ctypes.py_object
     return function
-
-
-def mem_walk():
-    """``mem``'s object walk in C (native/memwalk.c), or None: called as
-    walk(objects, skip type or None, budget ns) -> (rows, tracked, untracked, errors, chunks,
-    longest hold ns), raising ValueError when the library finds the C API not as it expects."""
-    return _walk_function("flight_mem_walk")
-
-
-def mem_walk_objects():
-    """The same walk over ``get_objects()`` called in C (its tuples and frozensets walked and
-    dropped before the GIL is first handed over): walk(gc.get_objects, skip, budget ns), or None."""
-    return _walk_function("flight_mem_walk_objects")

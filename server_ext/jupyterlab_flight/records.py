@@ -572,7 +572,8 @@ class MemSummaryRecord(TypedDict):
     unaccounted: int | None  # rss - total_size
     engine: str  # "c" | "python"
     seconds: float
-    longest_hold_ms: float | None
+    longest_hold_ms: float | None  # wall clock: a loaded machine's preemption counts in it
+    longest_hold_cpu_ms: float | None  # the same hold's CPU time in the walking thread
     gc_collected: int | None
     order: str
 

@@ -116,7 +116,8 @@ assert abs(c.size - python.size) <= 0.01 * python.size, (c.size, python.size)
 assert c.rows["__main__.Slot"] == python.rows["__main__.Slot"] == [60000, 60000 * sys.getsizeof(Slot(0))]
 assert c.rows["__main__.Leaf"][0] == 60000
 # the C walk hands the GIL over: a spinning thread moves during the one C call (held throughout,
-# it could not); a budget of 1 ms makes many chunks
+# it could not); a budget of 1 ms makes many chunks, each of about that much CPU time (the wall
+# clock of a hold also counts a loaded machine's preemption)
 import threading
 ticks, stop = [0], []
 def spin():
@@ -124,24 +125,47 @@ def spin():
         ticks[0] += 1
 spinner = threading.Thread(target=spin)
 spinner.start()
-objects = gc.get_objects()
 tries = []
 for _ in range(5):  # a loaded machine may not run the spinner during one short walk: retry
     before = ticks[0]
-    result = native.mem_walk()(objects, None, 1_000_000)
-    tries.append((result[4], ticks[0] - before))
+    result = native.mem_walk()(None, 1_000_000, *gc.get_threshold(), gc.get_stats()[2]["collections"])
+    tries.append((result[4], ticks[0] - before, result[6]))
     if tries[-1][0] >= 5 and tries[-1][1] > 0:
         break
 stop.append(True)
 spinner.join()
-del objects
-assert tries[-1][0] >= 5 and tries[-1][1] > 0, tries
-# sizes computed without a call (lists, after checking the formula on the first ones) are exact
+assert tries[-1][0] >= 5 and tries[-1][1] > 0 and tries[-1][2] < 20_000_000, tries
+# full collections while it walks are counted (the agent walks again then: they can reorder what
+# it walks)
+def collect():
+    while not stop:
+        gc.collect()
+stop.clear()
+collector = threading.Thread(target=collect)
+collector.start()
+full = [native.mem_walk()(None, 1_000_000, *gc.get_threshold(), gc.get_stats()[2]["collections"])[7] for _ in range(3)]
+stop.append(True)
+collector.join()
+assert max(full) > 0, full
+# sizes computed without a call (lists by formula; int, str, dict subclasses by their C __sizeof__
+# called directly, after checking both on the first ones) are exact
+class I(int): pass
+class S(str): pass
+class D(dict): pass
 lists = [list(range(j % 9)) for j in range(3000)]
 for j, l in enumerate(lists):
     l.extend([j] * (j % 5))
-rows = {t: (n, s) for t, n, s in native.mem_walk()(lists, None, 5_000_000)[0]}
-assert rows[list] == (len(lists), sum(map(sys.getsizeof, lists))), (rows[list], sum(map(sys.getsizeof, lists)))
+ints = [I(7 ** (j % 40)) for j in range(3000)]
+strs = [S("é" * (j % 30) if j % 2 else "a" * (j % 50)) for j in range(3000)]
+dicts = [D((k, k) for k in range(j % 12)) for j in range(3000)]
+del result
+rows = {t: (n, s) for t, n, s in native.mem_walk()(None, 5_000_000, *gc.get_threshold(), gc.get_stats()[2]["collections"])[0]}
+for t, objects in ((I, ints), (S, strs), (D, dicts)):
+    assert rows[t] == (len(objects), sum(map(sys.getsizeof, objects))), (t, rows[t])
+everything = gc.get_objects()
+expected = sum(sys.getsizeof(o) for o in everything if type(o) is list and o is not everything)
+assert rows[list][1] == expected, (rows[list], expected)
+del everything
 gc.collect()  # loops forever if a walk freed a freelist entry twice
 print("ok", c.count, python.count)
 """
@@ -167,8 +191,9 @@ from flight_agent import native
 from flight_agent.commands.mem import walk
 
 native.set_library(sys.argv[2])
-heap = [[i, str(i)] for i in range(200000)]
-errors, built, stop = [], [0], []
+engine, walks, entries = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+heap = [[i, str(i)] for i in range(entries)]
+errors, built, churned, stop = [], [0], [0], []
 
 def slow():
     for i in range(40):
@@ -184,29 +209,53 @@ def build():
         except SystemError as e:
             errors.append(repr(e))
 
-threads = [threading.Thread(target=build) for _ in range(3)]
+def churn():
+    # objects made and freed, collections of every generation and a freeze while walks run: the
+    # C walk's marker is moved with the lists it is in
+    n = 0
+    while not stop:
+        junk = [{"n": [n]} for n in range(500)]
+        del junk
+        n += 1
+        gc.collect(n % 3)
+        if n % 50 == 0:
+            gc.freeze()
+            gc.unfreeze()
+        churned[0] += 1
+
+threads = [threading.Thread(target=build) for _ in range(3)] + [threading.Thread(target=churn)]
 for t in threads:
     t.start()
-for _ in range(6):
-    result = walk.walk()
-    assert result.engine == "c"
+counts = []
+for _ in range(walks):
+    result = walk.walk(engine=engine or None)
+    assert result.engine == (engine or "c")
+    counts.append(result.count)
 stop.append(True)
 for t in threads:
     t.join()
-assert not errors and built[0] > 0, (errors[:1], built)
-print("ok", built[0])
+assert not errors and built[0] > 0 and churned[0] > 0, (errors[:1], built, churned)
+# every walk saw the steady heap (a list, an int and a str an entry), give or take what the
+# threads made meanwhile
+assert all(3 * entries < n < 3 * entries + 100_000 for n in counts), counts
+print("ok", built[0], churned[0], counts)
 """
 
 
-@pytest.mark.parametrize("version", ["3.9", "3.10", "3.11", "3.12", "3.13"])
-def test_tuples_and_frozensets_being_built_meanwhile_are_not_broken(version):
+@pytest.mark.parametrize(
+    ("version", "engine", "walks", "entries"),
+    [(v, "", 6, 200_000) for v in ("3.9", "3.10", "3.11", "3.12", "3.13")]
+    + [("3.9", "python", 2, 40_000), ("3.13", "python", 2, 40_000)],
+)
+def test_tuples_and_frozensets_being_built_meanwhile_are_not_broken(version, engine, walks, entries):
     # A walk that held them across a GIL hand-over makes tuple(generator) raise SystemError
     # ("bad argument to internal function": _PyTuple_Resize needs the only reference), as a
-    # walk over a gc.get_objects() list taken in Python did 9-14 times in 8 walks here.
+    # walk over a gc.get_objects() list taken in Python did 9-14 times in 8 walks here. The C walk
+    # holds none across a hand-over; the Python fallback drops them from its list before any.
     from conftest import interpreter
 
     done = subprocess.run(
-        [interpreter(version), "-c", FRAGILE, os.path.join(ROOT, "agent"), LIBRARY],
+        [interpreter(version), "-c", FRAGILE, os.path.join(ROOT, "agent"), LIBRARY, engine, str(walks), str(entries)],
         capture_output=True,
         text=True,
         timeout=120,

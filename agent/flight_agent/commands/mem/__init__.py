@@ -49,6 +49,7 @@ def summary_record(result: walk.Walk, memory: dict, limit: int, order: str, coll
         "engine": result.engine,
         "seconds": round(result.seconds, 4),
         "longest_hold_ms": round(result.longest_ms, 3) if result.engine == "c" else None,
+        "longest_hold_cpu_ms": round(result.longest_cpu_ms, 3) if result.engine == "c" else None,
         "gc_collected": collected,
         "order": order,
     }

@@ -45,7 +45,9 @@ def _memory_line(record: MemSummaryRecord) -> str:
 def _summary_head(record: MemSummaryRecord) -> str:
     gc_text = f", gc collected {record['gc_collected']}" if record.get("gc_collected") is not None else ""
     hold = record.get("longest_hold_ms")
-    hold_text = f", longest GIL hold {hold:.1f} ms" if hold is not None else ""
+    cpu = record.get("longest_hold_cpu_ms")
+    cpu_text = f" ({cpu:.1f} ms CPU)" if cpu is not None else ""
+    hold_text = f", longest GIL hold {hold:.1f} ms{cpu_text}" if hold is not None else ""
     return (
         f"{clock(record['time'])} mem summary: {record['total_count']:,} objects, {nbytes(record['total_size'])}"
         f" in {record['types']:,} types (walk {record['seconds']:.2f} s, {record['engine']}{hold_text}{gc_text})"
