@@ -24,8 +24,7 @@ import time
 from collections.abc import Iterator
 
 from ..errors import FlightError
-from .slow import _sub
-from .steps import Steps, short, sleep_unless_stopped
+from .steps import Steps, run_line, short, sleep_unless_stopped
 
 LOCKS = ("lock", "rlock", "condition", "semaphore")
 BUSY_SHARE = 0.05  # a thread that used more CPU than this share of the interval is running
@@ -126,7 +125,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         seconds = min(1.5, duration)
         yield steps.progress(f"gilstat for {seconds:g} s: do the threads wait for the GIL?")
         try:
-            for record in _sub(session, f"gilstat on 10 {HOLD_MS:g} {seconds:g} -n 1", seconds + 10):
+            for record in run_line(session, f"gilstat on 10 {HOLD_MS:g} {seconds:g} -n 1", seconds + 10):
                 if record.get("kind") == "gil_stats":
                     gil, gil_index = record, steps.index()
                 elif record.get("kind") == "gil_event" and record.get("event") == "hold":

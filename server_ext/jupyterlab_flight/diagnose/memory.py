@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import FlightError
-from .slow import _sub
-from .steps import Steps
+from .steps import Steps, run_line
 
 BUILTIN_PREFIXES = ("builtins.",)
 NATIVE_SLACK = 1 << 20  # RSS growth beyond the objects' by more than this (and twice) is native
@@ -47,7 +46,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
 
     def step(line: str, name: str):
         try:
-            for record in _sub(session, line, None):
+            for record in run_line(session, line, None):
                 kind = record.get("kind")
                 if kind == "mem_summary":
                     found[name], where[name] = record, steps.index()

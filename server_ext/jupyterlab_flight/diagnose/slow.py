@@ -15,12 +15,10 @@ the remaining steps are skipped and the diagnosis says what the steps so far fou
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
-from ..commands.parser import parse_command
 from ..errors import FlightError
-from .steps import Steps, short, stopped_from_outside
+from .steps import Steps, run_line, short
 
 GIL_WAIT_PCT = 20.0  # with two threads or more wanting the CPU, one waiting this share of the time: GIL-bound
 BUSY_SHARE = 0.5  # a thread on the CPU for half the interval is busy
@@ -38,29 +36,6 @@ def origin(path: str | None) -> str:
     return "app"
 
 
-def _sub(session, line: str, seconds: float | None = None) -> Iterator[dict]:
-    """Another command's records (its descriptor's request), stopped after ``seconds``."""
-    parsed = parse_command(line)
-    runner = parsed.command.run
-    if runner is not None:
-        for record in runner(parsed, session):
-            stopped_from_outside(session, record)
-            yield record
-        return
-    timer = None
-    if seconds is not None:
-        timer = threading.Timer(seconds, session.client.stop, ("timeout",))
-        timer.daemon = True
-        timer.start()
-    try:
-        for record in session.client.run(parsed.name, parsed.request, long_running=parsed.long_running):
-            stopped_from_outside(session, record)
-            yield record
-    finally:
-        if timer is not None:
-            timer.cancel()
-
-
 def _fmt_top(rows: list) -> str:
     return ", ".join(
         f"{r['function']} ({short(r['file'] or '?')}:{r['line']}) {r['self_pct']:.0f}% self, {r['total_pct']:.0f}% total"
@@ -76,7 +51,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     if steps.has("perf"):
         yield steps.progress(f"perf for {duration:g} s (py-spy, from outside: on-CPU samples)")
         try:
-            for record in _sub(session, f"perf -d {duration:g}"):
+            for record in run_line(session, f"perf -d {duration:g}"):
                 if record.get("kind") == "profile" and not record.get("live"):
                     profile, perf_index = record, steps.index()
                 yield steps.emit(record)
@@ -129,7 +104,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         seconds = min(2.0, duration)
         yield steps.progress(f"gilstat for {seconds:g} s (one report)")
         try:
-            for record in _sub(session, f"gilstat on 10 10 {seconds:g} -n 1", seconds + 10):
+            for record in run_line(session, f"gilstat on 10 10 {seconds:g} -n 1", seconds + 10):
                 if record.get("kind") == "gil_stats":
                     gil, gil_index = record, steps.index()
                 yield steps.emit(record)
@@ -149,7 +124,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     elif len(target) >= 2:
         method_line = " ".join(target)
     elif hot_app is not None and steps.has("module"):
-        for record in _sub(session, f"module {hot_app['file']}"):
+        for record in run_line(session, f"module {hot_app['file']}"):
             if record.get("kind") == "module" and record.get("modules"):
                 module = record["modules"][0]
                 name = hot_app["function"].split(".")
@@ -159,7 +134,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     if method_line and steps.has("trace"):
         yield steps.progress(f"trace {method_line} for {TRACE_CALLS} calls (at most {duration:g} s)")
         try:
-            for record in _sub(session, f"trace {method_line} -n {TRACE_CALLS}", duration):
+            for record in run_line(session, f"trace {method_line} -n {TRACE_CALLS}", duration):
                 if record.get("kind") == "trace" and trace_index is None:
                     trace_index = steps.index()
                     root = record["root"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from ..commands.parser import parse_command
+
 
 class Steps:
     """Counts the records a workflow yields (a finding names them by index) and makes its
@@ -83,6 +85,32 @@ def agent_stream(session, command: str, args: dict, seconds: float) -> Iterator[
             yield record
     finally:
         timer.cancel()
+
+
+def run_line(session, line: str, seconds: float | None = None) -> Iterator[dict]:
+    """Another command's records, from its command line (its descriptor's request or its own
+    runner), stopped after ``seconds``; a stop from outside stops the whole run."""
+    parsed = parse_command(line)
+    runner = parsed.command.run
+    if runner is not None:
+        for record in runner(parsed, session):
+            stopped_from_outside(session, record)
+            yield record
+        return
+    import threading
+
+    timer = None
+    if seconds is not None:
+        timer = threading.Timer(seconds, session.client.stop, ("timeout",))
+        timer.daemon = True
+        timer.start()
+    try:
+        for record in session.client.run(parsed.name, parsed.request, long_running=parsed.long_running):
+            stopped_from_outside(session, record)
+            yield record
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def stopped_from_outside(session, record: dict) -> None:

@@ -20,8 +20,7 @@ import time
 from collections.abc import Iterator
 
 from ..errors import FlightError
-from .slow import _sub
-from .steps import Steps, sleep_unless_stopped
+from .steps import Steps, run_line, sleep_unless_stopped
 
 COPY_OPS = ("aten::copy_", "aten::_to_copy", "aten::to", "Memcpy HtoD", "Memcpy DtoH", "Memcpy DtoD")
 SYNC_OPS = (
@@ -53,7 +52,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
 
     def step(line: str, name: str, seconds: float | None = None):
         try:
-            for record in _sub(session, line, seconds):
+            for record in run_line(session, line, seconds):
                 kind = record.get("kind")
                 if kind in ("torch_tensors", "torch_profile", "torch_memory"):
                     found[name] = (record, steps.index())
