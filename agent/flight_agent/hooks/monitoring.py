@@ -63,6 +63,22 @@ def _unwind(code, offset, exception):
             pass
 
 
+def claim_tool_id(order: tuple, name: str) -> int | None:
+    """The first of the tool ids in ``order`` that no tool holds, now taken under ``name``; None
+    when all are held (by others, or by another of ours)."""
+    monitoring = _monitoring
+    assert monitoring is not None
+    for tool in order:
+        if monitoring.get_tool(tool) is not None:
+            continue
+        try:
+            monitoring.use_tool_id(tool, name)
+        except ValueError:
+            continue  # taken meanwhile
+        return tool
+    return None
+
+
 def _acquire() -> bool:
     global _tool
     if _tool is not None:
@@ -71,20 +87,15 @@ def _acquire() -> bool:
     assert monitoring is not None
     events = monitoring.events
     callbacks = native.observe_callbacks(_plans) or (_start, _return, _unwind)
-    for tool in TOOL_IDS:
-        if monitoring.get_tool(tool) is not None:
-            continue
-        try:
-            monitoring.use_tool_id(tool, TOOL_NAME)
-        except ValueError:
-            continue  # taken meanwhile
-        monitoring.register_callback(tool, events.PY_START, callbacks[0])
-        monitoring.register_callback(tool, events.PY_RETURN, callbacks[1])
-        monitoring.register_callback(tool, events.PY_UNWIND, callbacks[2])
-        monitoring.set_events(tool, events.PY_UNWIND)
-        _tool = tool
-        return True
-    return False
+    tool = claim_tool_id(TOOL_IDS, TOOL_NAME)
+    if tool is None:
+        return False
+    monitoring.register_callback(tool, events.PY_START, callbacks[0])
+    monitoring.register_callback(tool, events.PY_RETURN, callbacks[1])
+    monitoring.register_callback(tool, events.PY_UNWIND, callbacks[2])
+    monitoring.set_events(tool, events.PY_UNWIND)
+    _tool = tool
+    return True
 
 
 def _release() -> None:

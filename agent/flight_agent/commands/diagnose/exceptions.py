@@ -35,6 +35,7 @@ from ... import forksafe, threads
 from ...arguments import Arguments
 from ...connection import Connection
 from ...errors import CommandError
+from ...hooks.monitoring import claim_tool_id
 from ...hooks.observing import ObservingStream
 from ...hooks.probe import Call
 from ...streams import Stream
@@ -368,21 +369,17 @@ def _install_monitoring(stream) -> int | None:
     """Take a free tool id and turn the three events on for the whole process; None if none is free."""
     monitoring = _monitoring
     assert monitoring is not None
-    for tool in TOOL_IDS:
-        if monitoring.get_tool(tool) is not None:
-            continue
-        try:
-            monitoring.use_tool_id(tool, TOOL_NAME)
-        except ValueError:
-            continue  # taken meanwhile
-        _active["stream"], _active["tool"] = stream, tool
-        mask = 0
-        for event, callback in _events():
-            monitoring.register_callback(tool, event, callback)
-            mask |= event
-        monitoring.set_events(tool, mask)
-        forksafe.register(remove_monitoring)
-        return tool
+    tool = claim_tool_id(TOOL_IDS, TOOL_NAME)
+    if tool is None:
+        return None
+    _active["stream"], _active["tool"] = stream, tool
+    mask = 0
+    for event, callback in _events():
+        monitoring.register_callback(tool, event, callback)
+        mask |= event
+    monitoring.set_events(tool, mask)
+    forksafe.register(remove_monitoring)
+    return tool
     return None
 
 
