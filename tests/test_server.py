@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from jupyterlab_flight.server.handlers import AUTH_RESOURCE
@@ -44,7 +45,12 @@ async def fetch_json(jp_fetch, *parts, method="GET", body=None):
     kwargs = {"method": method}
     if body is not None:
         kwargs["body"] = json.dumps(body)
-    response = await jp_fetch(*parts, **kwargs)
+    try:
+        response = await jp_fetch(*parts, **kwargs)
+    except HTTPClientError as e:  # say what the server said, not only its status
+        body = e.response.body.decode(errors="replace") if e.response is not None and e.response.body else ""
+        e.message = f"{e.message}: {method} {'/'.join(parts)}: {body}"
+        raise
     return response.code, json.loads(response.body)
 
 
@@ -296,6 +302,12 @@ async def test_stop_a_stream_another_client_runs(jp_fetch, tmp_path):
 async def test_attach_to_a_kernel_of_this_server(jp_fetch):
     code, kernel = await fetch_json(jp_fetch, "api", "kernels", method="POST", body={"name": "python3"})
     try:
+        # a kernel the sidebar lists has started: wait for its first idle, as a user would see it
+        # (attaching 50 ms after the start, while the kernel was still importing, failed once)
+        deadline = time.monotonic() + 60
+        while kernel.get("execution_state") != "idle" and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            code, kernel = await fetch_json(jp_fetch, "api", "kernels", kernel["id"])
         code, session = await fetch_json(
             jp_fetch, "flight", "sessions", method="POST", body={"kernel_id": kernel["id"]}
         )
