@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-from flight_agent.runtime import SHORT_SWITCH_INTERVAL_S
+from flight_agent.runtime import SHORT_SWITCH_INTERVAL_S, process_start_epoch
 
 from ..client import agent_paths, runtime_dir_for
 from ..errors import AttachFailed, PermissionDenied
@@ -177,8 +177,40 @@ def _inject_native(target: TargetProcess, code_path: str) -> bool:
             if done.stderr.strip()
             else _INJECTOR_EXIT.get(done.returncode, "injection failed")
         )
-        raise AttachFailed(message.replace("flight-inject: ", "cannot attach: ", 1))
+        error = NotInitialized if "not initialized" in message else AttachFailed
+        raise error(message.replace("flight-inject: ", "cannot attach: ", 1))
     return "reused the waiting boot thread" in done.stdout
+
+
+class NotInitialized(AttachFailed):
+    """The target's Python is not running yet (still starting) or no longer (exiting)."""
+
+
+YOUNG_PROCESS_S = 30.0  # a process this young whose Python is not initialized is still starting
+STARTUP_WAIT_S = 5.0  # how long an attach waits for such a process to finish starting
+
+
+def _inject_native_when_started(target: TargetProcess, code_path: str, timeout: float) -> bool:
+    """_inject_native, waiting for a process that was just started (a kernel the user opened a
+    moment ago) to initialize its Python; one clear line for one that is exiting."""
+    import time
+
+    deadline = time.monotonic() + min(timeout, STARTUP_WAIT_S)
+    while True:
+        try:
+            return _inject_native(target, code_path)
+        except NotInitialized:
+            started = process_start_epoch(target.pid)
+            young = started is not None and time.time() - started < YOUNG_PROCESS_S
+            if not young:
+                raise NotInitialized(
+                    f"cannot attach: Python in pid {target.pid} is finalizing (the process is exiting)"
+                ) from None
+            if time.monotonic() >= deadline:
+                raise NotInitialized(
+                    f"cannot attach: Python in pid {target.pid} is still starting up: try again in a moment"
+                ) from None
+            time.sleep(0.05)
 
 
 def _inject_remote_exec(target: TargetProcess, code_path: str) -> None:
@@ -208,7 +240,7 @@ def inject_agent(target: TargetProcess, timeout: float) -> tuple:
         if target.version >= REMOTE_EXEC_VERSION:
             _inject_remote_exec(target, code_path)
         else:
-            reused = _inject_native(target, code_path)
+            reused = _inject_native_when_started(target, code_path, timeout)
     finally:
         if target.version < REMOTE_EXEC_VERSION:
             os.unlink(code_path)
