@@ -93,7 +93,7 @@ test.describe('perf: sampling flame graphs', () => {
     expect(options.length).toBeGreaterThan(2);
     const worker = options.findIndex(o => o.startsWith('worker'));
     await select.selectOption({ index: worker > 0 ? worker : 1 });
-    await expect(profile.locator('summary')).not.toContainText('all threads');
+    await expect(profile.locator('.jp-flight-profile-top-box > summary')).not.toContainText('all threads');
     tip = await hoverFrame(page, profile, 0);
     await expect(tip).not.toContainText('of all');
     await expect(tip).toContainText('% of ');
