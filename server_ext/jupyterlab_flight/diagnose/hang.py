@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 
 from ..errors import FlightError
-from .steps import Steps, run_line, short, sleep_unless_stopped
+from .steps import Steps, gilstat_step, short, sleep_unless_stopped
 
 LOCKS = ("lock", "rlock", "condition", "semaphore")
 BUSY_SHARE = 0.05  # a thread that used more CPU than this share of the interval is running
@@ -122,17 +122,8 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
         return
     gil, gil_index, holds = None, None, []
     if steps.has("gilstat") and not session.stop_reason:
-        seconds = min(1.5, duration)
-        yield steps.progress(f"gilstat for {seconds:g} s: do the threads wait for the GIL?")
-        try:
-            for record in run_line(session, f"gilstat on 10 {HOLD_MS:g} {seconds:g} -n 1", seconds + 10):
-                if record.get("kind") == "gil_stats":
-                    gil, gil_index = record, steps.index()
-                elif record.get("kind") == "gil_event" and record.get("event") == "hold":
-                    holds.append((steps.index(), record))
-                yield steps.emit(record)
-        except FlightError as e:
-            yield steps.emit({"v": 1, "kind": "error", "message": f"gilstat: {e}"})
+        note = ": do the threads wait for the GIL?"
+        gil, gil_index, holds = yield from gilstat_step(steps, session, min(1.5, duration), HOLD_MS, note)
     last_stack = steps.index()
     for record in session.client.run("stack", {"asyncio": False}):
         yield steps.emit(record)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import FlightError
-from .steps import Steps, run_line, short
+from .steps import Steps, gilstat_step, run_line, short
 
 GIL_WAIT_PCT = 20.0  # with two threads or more wanting the CPU, one waiting this share of the time: GIL-bound
 BUSY_SHARE = 0.5  # a thread on the CPU for half the interval is busy
@@ -101,15 +101,7 @@ def run(steps: Steps, session, request: dict) -> Iterator[dict]:
     gil = None
     gil_index = None
     if steps.has("gilstat") and not session.stop_reason:
-        seconds = min(2.0, duration)
-        yield steps.progress(f"gilstat for {seconds:g} s (one report)")
-        try:
-            for record in run_line(session, f"gilstat on 10 10 {seconds:g} -n 1", seconds + 10):
-                if record.get("kind") == "gil_stats":
-                    gil, gil_index = record, steps.index()
-                yield steps.emit(record)
-        except FlightError as e:
-            yield steps.emit({"v": 1, "kind": "error", "message": f"gilstat: {e}"})
+        gil, gil_index, _ = yield from gilstat_step(steps, session, min(2.0, duration), 10, " (one report)")
     waiting_gil = []
     if gil is not None:
         threads = gil.get("threads", [])

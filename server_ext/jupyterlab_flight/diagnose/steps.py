@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 from ..commands.parser import parse_command
+from ..errors import FlightError
 
 
 class Steps:
@@ -111,6 +112,24 @@ def run_line(session, line: str, seconds: float | None = None) -> Iterator[dict]
     finally:
         if timer is not None:
             timer.cancel()
+
+
+def gilstat_step(steps: Steps, session, seconds: float, hold_ms: float, note: str):
+    """One short gilstat report (``hold_ms``: the shortest hold it records with its stack), as a
+    workflow step; ``(report, its record index, [(index, hold event)])`` with ``yield from``
+    (report None when gilstat could not run, said in an error record)."""
+    gil, gil_index, holds = None, None, []
+    yield steps.progress(f"gilstat for {seconds:g} s{note}")
+    try:
+        for record in run_line(session, f"gilstat on 10 {hold_ms:g} {seconds:g} -n 1", seconds + 10):
+            if record.get("kind") == "gil_stats":
+                gil, gil_index = record, steps.index()
+            elif record.get("kind") == "gil_event" and record.get("event") == "hold":
+                holds.append((steps.index(), record))
+            yield steps.emit(record)
+    except FlightError as e:
+        yield steps.emit({"v": 1, "kind": "error", "message": f"gilstat: {e}"})
+    return gil, gil_index, holds
 
 
 def stopped_from_outside(session, record: dict) -> None:
