@@ -272,6 +272,11 @@ async def test_stop_a_stream_another_client_runs(jp_fetch, tmp_path):
             if runner.stream_ids()[1] is not None:
                 break
             await asyncio.sleep(0.05)
+        # the stream is running once its first call is in (list.extend appends as records come)
+        for _ in range(200):
+            if any(r["kind"] == "watch" for r in list(records)):
+                break
+            await asyncio.sleep(0.05)
         connection, request = runner.stream_ids()
         ids = {"pid": observed.pid, "connection": connection, "request": request}
         # wrong ids stop nothing
